@@ -1,0 +1,195 @@
+"""Command-line entry point: argument parsing, exit statuses, and the wiring of the parts.
+
+This is the one module that knows every layer. Each sub-command imports what it needs lazily,
+so `smtp-shell explain 550` or batch mode never pays for prompt_toolkit's import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from smtp_shell import __version__
+from smtp_shell.status import ExitStatus
+
+EPILOG = """\
+examples:
+  smtp-shell                              practise against the built-in lab server
+  smtp-shell connect 127.0.0.1:8025       talk to any SMTP server
+  smtp-shell connect smtp.example.org:465 --tls
+  printf 'EHLO me\\r\\nQUIT\\r\\n' | smtp-shell connect 127.0.0.1:8025 --batch
+  smtp-shell lab --user alice:secret      run a lab server for a classroom
+  smtp-shell mailbox                      what the lab server received
+  smtp-shell explain 5.7.8                what a reply code means
+
+exit status: 0 session ran to the end, 1 error, 2 usage, 3 connection failed,
+4 TLS failed, 5 timeout, 6 a command got a 5xx reply (batch mode)
+"""
+
+
+def parse_hostport(text: str, default_port: int = 25) -> tuple[str, int]:
+    """`host`, `host:port`, `[::1]:port` -> (host, port). Raises ValueError with one sentence."""
+    text = text.strip()
+    if not text:
+        raise ValueError("the server address is empty; give HOST or HOST:PORT, e.g. 127.0.0.1:8025")
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep:
+            raise ValueError(f"{text!r} has no closing ']'; write IPv6 addresses as [::1]:PORT")
+        port_text = rest[1:] if rest.startswith(":") else ""
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    elif text.count(":") > 1:
+        host, port_text = text, ""
+    else:
+        host, port_text = text, ""
+    if not port_text:
+        return host, default_port
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"{port_text!r} is not a port number; use a number from 1 to 65535, e.g. {host}:587")
+    return host, int(port_text)
+
+
+def _add_session_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tls", action="store_true", help="implicit TLS from the first byte (port 465)")
+    p.add_argument("--insecure", action="store_true", help="do not verify the server's certificate (announced loudly)")
+    p.add_argument("--cafile", type=Path, help="trust this PEM certificate file instead of the system store")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="connect and reply timeout in seconds (default 30)")
+    p.add_argument("--helo-name", default=None, metavar="NAME", help="the name completion suggests after EHLO/HELO")
+    p.add_argument("--record", type=Path, metavar="FILE", help="record the session as a transcript")
+    p.add_argument("--batch", action="store_true", help="read lines from stdin, no prompt (automatic when stdin is not a terminal)")
+    p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smtp-shell",
+        description="Type SMTP by hand over a socket the shell manages; see and understand every reply.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"smtp-shell {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("connect", help="open the shell against any SMTP server",
+                       description="Open the shell against HOST[:PORT] (default port 25).",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("server", metavar="HOST[:PORT]")
+    _add_session_options(p)
+
+    p = sub.add_parser("lab", help="run the lab server on its own (a classroom server)")
+    p.add_argument("--listen", default="127.0.0.1:8025", metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8025)")
+    p.add_argument("--tls-port", type=int, default=None, metavar="PORT", help="also serve implicit TLS on this port")
+    p.add_argument("--mailbox", type=Path, default=None, metavar="DIR", help="where received mail is saved")
+    p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD", help="a lab account (repeatable)")
+    p.add_argument("--allow-plain-auth", action="store_true", help="allow AUTH before STARTTLS (to show why it is dangerous)")
+    p.add_argument("--faults", type=Path, default=None, metavar="FILE", help="scripted faults (TOML)")
+
+    p = sub.add_parser("mailbox", help="list what the lab server received, or show one message")
+    p.add_argument("args", nargs="*", metavar="[DIR] | show ID", help="a mailbox folder, or `show ID`")
+    p.add_argument("--mailbox", type=Path, default=None, metavar="DIR", help="the mailbox folder (default: the lab's)")
+
+    p = sub.add_parser("explain", help="what a reply code or enhanced status code means")
+    p.add_argument("code", metavar="CODE", help="e.g. 550 or 5.7.8")
+
+    # The default command (no sub-command): the embedded lab server + the REPL.
+    _add_session_options(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        handler = {
+            None: _cmd_default,
+            "connect": _cmd_connect,
+            "lab": _cmd_lab,
+            "mailbox": _cmd_mailbox,
+            "explain": _cmd_explain,
+        }[args.command]
+        return int(handler(args))
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return ExitStatus.INTERRUPTED
+
+
+def _fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> int:
+    print(f"smtp-shell: {message}", file=sys.stderr)
+    return status
+
+
+def _session_options(args, host: str, port: int, **extra):
+    from smtp_shell.shell.options import SessionOptions
+
+    return SessionOptions(
+        host=host, port=port, implicit_tls=args.tls, insecure=args.insecure,
+        cafile=args.cafile, timeout=args.timeout, helo_name=args.helo_name,
+        record=args.record, no_color=args.no_color, **extra,
+    )
+
+
+def _run_session(options, batch: bool) -> int:
+    if options.cafile is not None and not options.cafile.is_file():
+        return _fail(f"the CA file {options.cafile} does not exist; give the path of a PEM certificate")
+    if batch or not sys.stdin.isatty():
+        from smtp_shell.shell.batch import run_batch
+
+        return run_batch(options)
+    from smtp_shell.shell.repl import run_repl
+
+    return run_repl(options)
+
+
+def _cmd_connect(args) -> int:
+    try:
+        host, port = parse_hostport(args.server, 465 if args.tls else 25)
+    except ValueError as exc:
+        return _fail(str(exc))
+    return _run_session(_session_options(args, host, port), args.batch)
+
+
+def _cmd_default(args) -> int:
+    from smtp_shell.lab import LabConfig, LabServer
+
+    server = LabServer(LabConfig(host="127.0.0.1", port=0))
+    try:
+        server.start()
+    except Exception as exc:  # the lab server explains its own failures in one sentence
+        return _fail(f"could not start the lab server: {exc}")
+    try:
+        print(f"Lab server on {server.host}:{server.port}; received mail is saved in {server.mailbox} "
+              f"(log in as {server.default_account_hint()}).")
+        options = _session_options(args, server.host, server.port, lab_cafile=server.cert_path,
+                                   lab_mailbox=server.mailbox)
+        return _run_session(options, args.batch)
+    finally:
+        server.stop()
+
+
+def _cmd_lab(args) -> int:
+    from smtp_shell.lab.console import run_lab
+
+    return run_lab(args)
+
+
+def _cmd_mailbox(args) -> int:
+    from smtp_shell.lab.console import run_mailbox
+
+    return run_mailbox(args)
+
+
+def _cmd_explain(args) -> int:
+    from smtp_shell.render import make_console, render_explanation
+    from smtp_shell.protocol.catalogue import lookup
+
+    entry = lookup(args.code)
+    if entry is None:
+        return _fail(f"{args.code!r} is not a reply code (like 550) or an enhanced status code (like 5.7.8) that smtp-shell knows")
+    render_explanation(make_console(), entry)
+    return ExitStatus.OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""The lab server's self-signed certificate, made with `cryptography` on first use and reused.
+
+A student's client should be able to *verify* the lab server, not just skip verification, so
+the certificate is a proper leaf: valid for localhost, 127.0.0.1 and ::1, CA flag off, an
+ECDSA P-256 key, lifetime under 825 days (what browsers and OpenSSL policies accept). The shell
+then trusts exactly this file with hostname checking on.
+
+`make_certificate` is general enough for tests to mint expired, wrong-host or CA-signed
+certificates too.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+LAB_NAMES = ("localhost", "127.0.0.1", "::1")
+LIFETIME_DAYS = 397
+
+
+@dataclass(frozen=True)
+class CertPair:
+    cert_path: Path
+    key_path: Path
+
+    def fingerprint(self) -> str:
+        """SHA-256 fingerprint as colon-separated hex, as `openssl x509 -fingerprint` shows it."""
+        cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
+        digest = cert.fingerprint(hashes.SHA256()).hex().upper()
+        return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def _san(names) -> x509.SubjectAlternativeName:
+    entries = []
+    for name in names:
+        try:
+            entries.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            entries.append(x509.DNSName(name))
+    return x509.SubjectAlternativeName(entries)
+
+
+def make_certificate(
+    names=LAB_NAMES,
+    *,
+    common_name: str = "smtp-shell lab server",
+    not_before: _dt.datetime | None = None,
+    not_after: _dt.datetime | None = None,
+    is_ca: bool = False,
+    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A certificate and its key. Self-signed unless `issuer` (cert, key) is given."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = _dt.datetime.now(_dt.timezone.utc)
+    not_before = not_before or now - _dt.timedelta(minutes=5)
+    not_after = not_after or now + _dt.timedelta(days=LIFETIME_DAYS)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    issuer_name, signing_key = (issuer[0].subject, issuer[1]) if issuer else (subject, key)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+    )
+    if names:
+        builder = builder.add_extension(_san(names), critical=False)
+    if is_ca:
+        builder = builder.add_extension(
+            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                          key_encipherment=False, data_encipherment=False, key_agreement=False,
+                          encipher_only=False, decipher_only=False), critical=True)
+    else:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    return builder.sign(signing_key, hashes.SHA256()), key
+
+
+def write_pair(cert: x509.Certificate, key, cert_path: Path, key_path: Path) -> CertPair:
+    """Write PEM files atomically (key readable by the owner only)."""
+    _atomic_write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()), private=True)
+    _atomic_write(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+    return CertPair(cert_path, key_path)
+
+
+def _atomic_write(path: Path, data: bytes, private: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if private:
+            os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def ensure_lab_certificate(directory: Path) -> CertPair:
+    """The lab certificate in `directory`, made on first use and reused while valid for > 1 day."""
+    pair = CertPair(directory / "lab-cert.pem", directory / "lab-key.pem")
+    if pair.cert_path.exists() and pair.key_path.exists():
+        try:
+            cert = x509.load_pem_x509_certificate(pair.cert_path.read_bytes())
+            remaining = cert.not_valid_after_utc - _dt.datetime.now(_dt.timezone.utc)
+            if remaining > _dt.timedelta(days=1):
+                return pair
+        except ValueError:
+            pass  # unreadable: make a new one
+    cert, key = make_certificate()
+    return write_pair(cert, key, pair.cert_path, pair.key_path)

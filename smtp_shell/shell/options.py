@@ -1,0 +1,27 @@
+"""The settings of one shell session, gathered by the CLI and read by the REPL and batch mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class SessionOptions:
+    host: str
+    port: int
+    implicit_tls: bool = False
+    insecure: bool = False
+    cafile: Path | None = None
+    timeout: float = 30.0
+    helo_name: str | None = None
+    record: Path | None = None
+    no_color: bool = False
+    # Set when the target is the embedded lab server: trust exactly its certificate.
+    lab_cafile: Path | None = None
+    lab_mailbox: Path | None = None
+
+    @property
+    def target(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"

@@ -1,0 +1,16 @@
+"""Documented exit statuses of the `smtp-shell` command (one enum, used by the CLI and batch mode)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0                 # the session ran to the end
+    ERROR = 1              # bad arguments or input the user must fix (message says which)
+    USAGE = 2              # argparse usage error
+    CONNECTION_FAILED = 3  # refused, DNS failure, server closed the connection
+    TLS_FAILED = 4         # handshake or certificate verification failed
+    TIMEOUT = 5            # connect or reply timeout
+    REPLY_5XX = 6          # batch mode: at least one command got a 5xx reply
+    INTERRUPTED = 130      # Ctrl-C outside the REPL
