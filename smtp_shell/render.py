@@ -1,0 +1,183 @@
+"""Rich rendering of the conversation, used live, in batch mode and in replay alike.
+
+Conventions follow swaks, which people already know: ` -> ` a line the client sent, `<-  ` a
+server reply, ` ~> ` / `<~  ` the same under TLS, `<** ` / `<~* ` an error reply (4xx/5xx),
+`=== ` the tool's own notes, `*** ` an error of the tool or the connection. Reply codes are
+coloured by class and the enhanced status code is marked; multi-line replies are bracketed
+as one group on a terminal.
+
+Server text is untrusted: it is always added to rich `Text` objects as plain strings (never
+parsed as markup), and control characters, escape sequences, bidi overrides and bytes that
+were not UTF-8 are shown visibly (`\\x1b`, `\\u202e`, `\\xff`), never sent to the terminal.
+On a non-terminal or with NO_COLOR the output is plain text with the same prefixes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import unicodedata
+
+from rich.console import Console
+from rich.text import Text
+
+# One palette for rich and prompt_toolkit: name -> (colour, attributes).
+PALETTE: dict[str, tuple[str, str]] = {
+    "reply.2": ("green", "bold"),
+    "reply.3": ("cyan", "bold"),
+    "reply.4": ("yellow", "bold"),
+    "reply.5": ("red", "bold"),
+    "enhanced": ("magenta", "underline"),
+    "client": ("blue", "bold"),
+    "client.tls": ("magenta", "bold"),
+    "prefix": ("bright_black", ""),
+    "note": ("bright_black", ""),
+    "warning": ("yellow", ""),
+    "error": ("red", "bold"),
+    "gloss": ("bright_black", "italic"),
+    "escape": ("black on yellow", ""),
+    "secret": ("bright_black", "italic"),
+    "tls": ("magenta", ""),
+}
+
+
+def rich_style(name: str) -> str:
+    colour, attrs = PALETTE[name]
+    return f"{attrs} {colour}".strip()
+
+
+def make_console(no_color: bool = False, file=None, width: int | None = None, force_terminal: bool | None = None) -> Console:
+    """The console everything prints to. Plain when not a terminal, with NO_COLOR, or asked."""
+    no_color = no_color or bool(os.environ.get("NO_COLOR"))
+    return Console(file=file or sys.stdout, no_color=no_color, highlight=False, markup=False,
+                   emoji=False, width=width, force_terminal=force_terminal, soft_wrap=True,
+                   color_system=None if no_color else "auto")
+
+
+_SAFE_CATEGORIES_TO_ESCAPE = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
+
+
+def visible(text: str, base_style: str = "") -> Text:
+    """Text with every control/format character, escape and undecodable byte shown as an escape."""
+    out = Text(style=base_style)
+    run = []
+    for ch in text:
+        if ch == "\t" or unicodedata.category(ch) not in _SAFE_CATEGORIES_TO_ESCAPE:
+            run.append(ch)
+            continue
+        if run:
+            out.append("".join(run))
+            run = []
+        cp = ord(ch)
+        if 0xDC80 <= cp <= 0xDCFF:  # a byte that was not valid UTF-8 (surrogateescape)
+            esc = f"\\x{cp - 0xDC00:02x}"
+        elif cp < 0x100:
+            esc = f"\\x{cp:02x}"
+        else:
+            esc = f"\\u{cp:04x}"
+        out.append(esc, style=rich_style("escape"))
+    if run:
+        out.append("".join(run))
+    return out
+
+
+def plain_visible(text: str) -> str:
+    return visible(text).plain
+
+
+class Renderer:
+    """Draws client lines, replies, notes and errors on a rich console."""
+
+    def __init__(self, console: Console, gloss: bool = False) -> None:
+        self.console = console
+        self.gloss = gloss
+        self.fancy = console.is_terminal and not console.no_color
+
+    def _emit(self, text: Text) -> None:
+        self.console.print(text, soft_wrap=True, crop=False, overflow="ignore")
+
+    # -- client side ---------------------------------------------------------------
+    def client(self, text: str, tls: bool = False, note: str | None = None) -> None:
+        line = Text(" ~> " if tls else " -> ", style=rich_style("prefix"))
+        line.append_text(visible(text, rich_style("client.tls" if tls else "client")))
+        if note:
+            line.append(f"  ({note})", style=rich_style("gloss"))
+        self._emit(line)
+
+    # -- server side -----------------------------------------------------------------
+    def reply(self, reply, tls: bool = False, challenge: str | None = None, gloss: str | None = None) -> None:
+        klass = reply.klass if 2 <= reply.klass <= 5 else 5
+        error = klass in (4, 5)
+        prefix = ("<~* " if error else "<~  ") if tls else ("<** " if error else "<-  ")
+        code_style = rich_style(f"reply.{klass}")
+        enhanced = reply.enhanced
+        wire = reply.wire_lines()
+        n = len(wire)
+        for i, (wire_line, text) in enumerate(zip(wire, reply.lines)):
+            line = Text(prefix, style=rich_style("prefix"))
+            if self.fancy and n > 1:
+                line.append("┌ " if i == 0 else ("└ " if i == n - 1 else "│ "), style=rich_style("prefix"))
+            line.append(wire_line[:4], style=code_style)
+            rest = text
+            if enhanced and rest.startswith(enhanced):
+                line.append(enhanced, style=rich_style("enhanced"))
+                rest = rest[len(enhanced):]
+            line.append_text(visible(rest))
+            if i == n - 1 and challenge is not None:
+                line.append(f"  ({challenge})" if challenge else "  (empty challenge: send your response)",
+                            style=rich_style("gloss"))
+            self._emit(line)
+        for note in getattr(reply, "notes", ()):
+            self.note(f"server: {note}")
+        if self.gloss and gloss:
+            self._emit(Text(f"     {gloss}", style=rich_style("gloss")))
+
+    # -- the tool's own voice ----------------------------------------------------------
+    def note(self, text: str) -> None:
+        line = Text("=== ", style=rich_style("prefix"))
+        line.append_text(visible(text, rich_style("note")))
+        self._emit(line)
+
+    def warning(self, text: str) -> None:
+        line = Text("=== ", style=rich_style("prefix"))
+        line.append_text(visible("warning: " + text, rich_style("warning")))
+        self._emit(line)
+
+    def error(self, text: str, hint: str | None = None) -> None:
+        line = Text("*** ", style=rich_style("error"))
+        line.append_text(visible(text, rich_style("error")))
+        self._emit(line)
+        if hint:
+            self._emit(Text("    " + plain_visible(hint), style=rich_style("note")))
+
+    def raw_server(self, data: bytes, label: str) -> None:
+        """Bytes from the server that are not a reply (shown escaped, never interpreted)."""
+        from smtp_shell.protocol.replies import decode_server_text
+
+        text = decode_server_text(data[:300]) + (" …" if len(data) > 300 else "")
+        line = Text("<!  ", style=rich_style("error"))
+        line.append(f"{label}: ", style=rich_style("error"))
+        line.append_text(visible(text))
+        self._emit(line)
+
+    def tls_info(self, info) -> None:
+        verified = "verified" if info.verified else "NOT verified (--insecure)"
+        self.note(f"TLS started: {info.version}, {info.cipher}")
+        self.note(f"certificate: {info.subject}; issued by {info.issuer}")
+        self.note(f"valid {info.not_before} to {info.not_after}; {verified}")
+        self.note(f"SHA-256 fingerprint {info.fingerprint_sha256}")
+
+
+def render_explanation(console: Console, entry) -> None:
+    """`:explain` / `smtp-shell explain`: one catalogue entry."""
+    klass = int(entry.code[0]) if entry.code[:1].isdigit() else 5
+    head = Text()
+    head.append(entry.code, style=rich_style(f"reply.{klass}" if 2 <= klass <= 5 else "reply.5"))
+    head.append("  " + entry.summary, style="bold")
+    console.print(head)
+    console.print(Text(entry.explanation))
+    if entry.causes:
+        console.print(Text("Usual causes:", style="bold"))
+        for cause in entry.causes:
+            console.print(Text(f"  • {cause}"))
+    console.print(Text(f"See {entry.rfc}.", style=rich_style("note")))

@@ -1,0 +1,59 @@
+"""Batch mode: lines from stdin, sent one at a time, rendered exactly like the live shell.
+
+Each line waits for its reply (DATA body lines stream without waiting; with PIPELINING the
+client may go on as RFC 2920 allows). Lines starting with ':' are the shell's own commands.
+End of input leaves politely (QUIT if still connected). The exit status says how it went
+(see `smtp_shell.status.ExitStatus`). No prompt_toolkit here: batch mode starts fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from smtp_shell.render import Renderer, make_console
+from smtp_shell.shell import meta
+from smtp_shell.shell.context import ShellContext
+from smtp_shell.shell.driver import SessionDriver
+from smtp_shell.shell.options import SessionOptions
+from smtp_shell.status import ExitStatus
+
+
+def run_batch(options: SessionOptions, stdin=None, console=None) -> int:
+    return asyncio.run(batch_session(options, stdin or sys.stdin, console or make_console(options.no_color)))
+
+
+async def batch_session(options: SessionOptions, stdin, console, listeners=()) -> int:
+    driver = SessionDriver(options, Renderer(console))
+    driver.listeners.extend(listeners)
+    shell = ShellContext(driver, interactive=False)
+    if not await driver.connect():
+        return int(driver.exit_status)
+    await driver.wait_greeting()
+    loop = asyncio.get_running_loop()
+    while not shell.leaving:
+        raw = await loop.run_in_executor(None, stdin.readline)
+        if raw == "":
+            break
+        line = raw[:-1] if raw.endswith("\n") else raw
+        if line.endswith("\r"):
+            line = line[:-1]
+        if line.startswith(":") and driver.core.mode == "command":
+            await meta.dispatch(shell, line)
+            continue
+        if not driver.connected:
+            driver.fail("The connection is closed, so the rest of the input was not sent.",
+                        "Check the messages above; add :reconnect to the script to go on.")
+            break
+        if line.strip() == "" and driver.core.mode == "command":
+            driver.note("empty line skipped (an SMTP server would answer 500)")
+            continue
+        await driver.send(line)
+        if driver.exit_status in (ExitStatus.TIMEOUT,):
+            break
+    if not shell.leaving:
+        await driver.wait_idle()
+        await driver.quit()
+    if driver.exit_status != ExitStatus.OK:
+        return int(driver.exit_status)
+    return int(ExitStatus.REPLY_5XX if driver.saw_5xx else ExitStatus.OK)

@@ -1,0 +1,18 @@
+"""What a `:command` handler may use: the driver, whether someone is at the keyboard, and how
+to ask them a question (masked or not). The REPL and batch mode each provide one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from smtp_shell.shell.driver import SessionDriver
+
+
+@dataclass
+class ShellContext:
+    driver: SessionDriver
+    interactive: bool
+    ask: Callable[[str, bool], Awaitable[str | None]] | None = None  # (prompt, masked) -> answer / None if cancelled
+    leaving: bool = False
+    extras: dict = field(default_factory=dict)

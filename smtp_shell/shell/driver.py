@@ -1,0 +1,330 @@
+"""The live session: one transport connection, one protocol core, one renderer.
+
+Both the interactive REPL and batch mode drive a `SessionDriver`. A reader task feeds every
+byte from the server into the core and renders each event as it arrives (so a late reply or
+an unsolicited 421 appears at once); the typing side awaits the reply to what it sent before
+prompting again, except where the protocol lets the client go on (DATA lines, pipelining).
+The STARTTLS upgrade happens in the reader task, right after the 220, before anything else
+is read. Listeners (the transcript recorder, lessons) see every event the screen sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+
+from smtp_shell.protocol import catalogue
+from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
+from smtp_shell.protocol.session import (CapabilitiesLearned, ClientSession, Outgoing, PlaintextInjection,
+                                         ReplyEvent, TLSReady)
+from smtp_shell.protocol.states import State
+from smtp_shell.render import Renderer
+from smtp_shell.shell.options import SessionOptions
+from smtp_shell.status import ExitStatus
+from smtp_shell.transport import Connection, ErrorKind, TLSSettings, TransportError, silence_hint
+
+_EXIT_FOR_KIND = {
+    ErrorKind.TIMEOUT: ExitStatus.TIMEOUT,
+    ErrorKind.TLS_ON_PLAIN_PORT: ExitStatus.TLS_FAILED,
+    ErrorKind.PLAIN_ON_TLS_PORT: ExitStatus.TLS_FAILED,
+    ErrorKind.CERT_UNVERIFIED: ExitStatus.TLS_FAILED,
+    ErrorKind.CERT_HOSTNAME: ExitStatus.TLS_FAILED,
+    ErrorKind.CERT_EXPIRED: ExitStatus.TLS_FAILED,
+    ErrorKind.TLS_HANDSHAKE: ExitStatus.TLS_FAILED,
+}
+
+
+class Listener:
+    """Receives everything the session shows; the recorder and lessons subclass it."""
+
+    def client_line(self, text: str, *, tls: bool, kind: str, secret: bool) -> None: ...
+    def server_reply(self, event: ReplyEvent, *, tls: bool) -> None: ...
+    def note(self, text: str) -> None: ...
+    def error(self, text: str) -> None: ...
+    def tls_started(self, info) -> None: ...
+    def connected(self, target: str, tls: bool) -> None: ...
+    def closed(self, reason: str) -> None: ...
+
+
+@dataclass
+class _Waiter:
+    verb: str
+    future: asyncio.Future
+
+
+class SessionDriver:
+    def __init__(self, options: SessionOptions, renderer: Renderer) -> None:
+        self.options = options
+        self.renderer = renderer
+        self.core = ClientSession()
+        self.conn: Connection | None = None
+        self.listeners: list[Listener] = []
+        self.exit_status = ExitStatus.OK
+        self.saw_5xx = False
+        self.target = options.target
+        self._reader: asyncio.Task | None = None
+        self._waiters: deque[_Waiter] = deque()
+        self._greeting: asyncio.Future | None = None
+        self.quit_sent = False
+
+    # -- events to listeners and the screen --------------------------------------------
+    def _each(self, method: str, *args, **kwargs) -> None:
+        for listener in self.listeners:
+            getattr(listener, method)(*args, **kwargs)
+
+    def note(self, text: str) -> None:
+        self.renderer.note(text)
+        self._each("note", text)
+
+    def warn(self, text: str) -> None:
+        self.renderer.warning(text)
+        self._each("note", "warning: " + text)
+
+    def fail(self, text: str, hint: str | None = None) -> None:
+        self.renderer.error(text, hint)
+        self._each("error", text if not hint else f"{text} {hint}")
+
+    def _fail_transport(self, exc: TransportError) -> None:
+        self.fail(exc.message)
+        status = _EXIT_FOR_KIND.get(exc.kind, ExitStatus.CONNECTION_FAILED)
+        if self.exit_status == ExitStatus.OK:
+            self.exit_status = status
+
+    @property
+    def connected(self) -> bool:
+        return self.conn is not None and not self.conn.closed and self.core.state not in (State.DISCONNECTED, State.CLOSED)
+
+    # -- connecting ------------------------------------------------------------------
+    async def connect(self, host: str | None = None, port: int | None = None) -> bool:
+        if host is not None:
+            self.options.host, self.options.port = host, port or 25
+            self.target = self.options.target
+        await self.disconnect(quiet=True)
+        o = self.options
+        settings = TLSSettings(cafile=o.cafile or o.lab_cafile, insecure=o.insecure)
+        if o.insecure:
+            self.warn("certificate verification is OFF (--insecure): anyone between you and the server could read and change this session")
+        self.note(f"connecting to {self.target}{' with implicit TLS' if o.implicit_tls else ''} ...")
+        try:
+            self.conn = await Connection.open(o.host, o.port, implicit_tls=o.implicit_tls, tls=settings,
+                                              connect_timeout=o.timeout)
+        except TransportError as exc:
+            self._fail_transport(exc)
+            return False
+        self.note(f"connected to {self.conn.peer}")
+        self.core.connected(tls=o.implicit_tls)
+        self.quit_sent = False
+        self._each("connected", self.target, o.implicit_tls)
+        if self.conn.tls_info is not None:
+            self.renderer.tls_info(self.conn.tls_info)
+            self._each("tls_started", self.conn.tls_info)
+        loop = asyncio.get_running_loop()
+        self._greeting = loop.create_future()
+        self._reader = asyncio.create_task(self._read_loop())
+        return True
+
+    async def wait_greeting(self) -> bool:
+        """Wait for the server's greeting; explain the silence if it never comes."""
+        if self._greeting is None:
+            return False
+        try:
+            await asyncio.wait_for(asyncio.shield(self._greeting), self.options.timeout)
+            return True
+        except asyncio.TimeoutError:
+            self.fail(silence_hint(self.options.host, self.options.port, self.options.timeout))
+            if self.exit_status == ExitStatus.OK:
+                self.exit_status = ExitStatus.TIMEOUT
+            return False
+        except ConnectionError:
+            return False
+
+    async def disconnect(self, quiet: bool = False) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            try:
+                await self._reader
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._reader = None
+        if self.conn is not None:
+            await self.conn.close()
+            self.conn = None
+            if not quiet:
+                self.note("disconnected")
+        self._release_waiters()
+        if self.core.state not in (State.DISCONNECTED,):
+            self.core.connection_lost()
+
+    def _release_waiters(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.future.done():
+                waiter.future.set_exception(ConnectionError("closed"))
+        if self._greeting is not None and not self._greeting.done():
+            self._greeting.set_exception(ConnectionError("closed"))
+            self._greeting.exception()  # mark retrieved
+
+    # -- reading ---------------------------------------------------------------------
+    async def _read_loop(self) -> None:
+        conn = self.conn
+        assert conn is not None
+        try:
+            while True:
+                data = await conn.receive(timeout=None)
+                if not data:
+                    self._server_closed()
+                    return
+                await self._handle(self.core.receive_data(data))
+                if conn.closed:
+                    return
+        except TransportError as exc:
+            self._fail_transport(exc)
+            self._server_closed(silent=True)
+
+    def _server_closed(self, silent: bool = False) -> None:
+        state = self.core.state
+        self.core.connection_lost()
+        if not silent:
+            if self.quit_sent or state is State.CLOSED:
+                self.note("the server closed the connection")
+            else:
+                self.fail("The server closed the connection; use :reconnect to start a new session.")
+                if self.exit_status == ExitStatus.OK:
+                    self.exit_status = ExitStatus.CONNECTION_FAILED
+        self._each("closed", "server closed the connection")
+        self._release_waiters()
+
+    async def _handle(self, events: list) -> None:
+        upgrade = False
+        for event in events:
+            if isinstance(event, ReplyEvent):
+                self._show_reply(event)
+            elif isinstance(event, CapabilitiesLearned):
+                for change in event.changes:
+                    self.note(change)
+            elif isinstance(event, RemoteProtocolError):
+                self.renderer.raw_server(event.raw, "not SMTP") if event.raw else None
+                self.fail(event.message, event.hint)
+            elif isinstance(event, TLSReady):
+                upgrade = True
+            elif isinstance(event, PlaintextInjection):
+                self._report_injection(event.data)
+        if upgrade:
+            await self._upgrade()
+
+    def _report_injection(self, data: bytes) -> None:
+        self.renderer.raw_server(data, "discarded")
+        self.fail(f"The server sent {len(data)} bytes after its 220 to STARTTLS and before TLS started; "
+                  "they were discarded, never treated as replies (a plaintext-injection attack looks like this).")
+
+    def _show_reply(self, event: ReplyEvent) -> None:
+        reply = event.reply
+        tls = self.core.tls
+        gloss = catalogue.gloss(reply.code, reply.enhanced) if self.renderer.gloss else None
+        self.renderer.reply(reply, tls=tls, challenge=event.challenge, gloss=gloss)
+        self._each("server_reply", event, tls=tls)
+        if reply.klass == 5:
+            self.saw_5xx = True
+        if event.kind == "greeting":
+            if self._greeting is not None and not self._greeting.done():
+                self._greeting.set_result(reply)
+        elif event.kind == "response":
+            if self._waiters:
+                waiter = self._waiters.popleft()
+                if not waiter.future.done():
+                    waiter.future.set_result(event)
+        elif event.kind == "unsolicited":
+            self.warn("the server sent a reply nobody asked for" +
+                      (": it is closing the session (421)" if reply.code == 421 else ""))
+        if event.state_after is State.DATA:
+            self.note("DATA mode: type the headers, a blank line, then the body; a line with only . ends the message")
+
+    async def _upgrade(self) -> None:
+        assert self.conn is not None
+        self.note("the server is ready for TLS: upgrading this connection ...")
+        try:
+            info, leftover = await self.conn.starttls()
+        except TransportError as exc:
+            self._fail_transport(exc)
+            await self.conn.close()
+            self.core.connection_lost()
+            self._release_waiters()
+            self._each("closed", "TLS failed")
+            return
+        if leftover:
+            self._report_injection(leftover)
+        self.core.tls_started()
+        self.renderer.tls_info(info)
+        self._each("tls_started", info)
+        self.note("TLS is on. The server has forgotten everything said before it: send EHLO again.")
+
+    # -- writing -----------------------------------------------------------------------
+    async def send(self, text: str) -> ReplyEvent | None:
+        """Send one typed line; wait for its reply when the protocol says to. Never raises."""
+        if self.conn is None or self.conn.closed or self.core.state in (State.DISCONNECTED, State.CLOSED):
+            self.fail("Not connected to a server, so nothing was sent.", "Use :reconnect, or :connect HOST:PORT.")
+            return None
+        try:
+            out = self.core.send_line(text)
+        except LocalProtocolError as exc:
+            self.fail(exc.message, exc.hint)
+            return None
+        waiter = None
+        if out.kind in ("command", "dot", "auth"):
+            waiter = _Waiter(out.command.verb if out.command else out.kind, asyncio.get_running_loop().create_future())
+            self._waiters.append(waiter)
+        shown = out.masked_text if out.secret else out.text
+        self.renderer.client(shown, tls=self.core.tls)
+        self._each("client_line", shown, tls=self.core.tls, kind=out.kind, secret=out.secret)
+        for note in out.notes:
+            self.note(note)
+        if out.command is not None and out.command.verb == "QUIT":
+            self.quit_sent = True
+        try:
+            await self.conn.send(out.data)
+        except TransportError as exc:
+            self._fail_transport(exc)
+            return None
+        if waiter is None or not out.wait_for_reply:
+            return None
+        return await self.wait_for(waiter)
+
+    async def send_raw(self, data: bytes) -> bool:
+        """Stream bytes that need no reply (a DATA body from :send)."""
+        try:
+            assert self.conn is not None
+            await self.conn.send(data)
+            return True
+        except TransportError as exc:
+            self._fail_transport(exc)
+            return False
+
+    async def wait_for(self, waiter: _Waiter) -> ReplyEvent | None:
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter.future), self.options.timeout)
+        except asyncio.TimeoutError:
+            self.fail(f"No reply to {waiter.verb} within {self.options.timeout:g} seconds; "
+                      "the server may be slow or stuck: wait, raise --timeout, or use :reconnect.")
+            if self.exit_status == ExitStatus.OK:
+                self.exit_status = ExitStatus.TIMEOUT
+            return None
+        except ConnectionError:
+            return None
+
+    async def wait_idle(self) -> None:
+        """Wait until every command in flight has its reply (or the timeout passes)."""
+        while self._waiters:
+            if await self.wait_for(self._waiters[-1]) is None:
+                return
+
+    async def quit(self) -> None:
+        """Leave politely: QUIT if connected, then close."""
+        if self.connected and self.core.state is not State.DATA and not self.quit_sent:
+            await self.send("QUIT")
+        if self._reader is not None and not self._reader.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self._reader), 2.0)
+            except (asyncio.TimeoutError, Exception):
+                pass
+        await self.disconnect(quiet=True)

@@ -1,0 +1,156 @@
+"""The interactive REPL: prompt_toolkit's `prompt_async` under `patch_stdout`, so replies
+that arrive while the student types print above the prompt at once.
+
+Modes follow the protocol core: `smtp>` for commands, `data>` after 354 (each line sent as
+typed, `.` alone ends), `auth>` during AUTH, and masked `password>` when the server's 334
+challenge asks for a password. Ctrl-C clears the line (in DATA mode it offers to abort the
+message), Ctrl-D or :quit leaves (QUIT first if connected). No error ends the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.styles import Style
+
+from smtp_shell import paths
+from smtp_shell.protocol.sasl import mask_auth_command
+from smtp_shell.protocol.states import State
+from smtp_shell.render import PALETTE, Renderer, make_console
+from smtp_shell.shell import meta
+from smtp_shell.shell.completion import SmtpCompleter
+from smtp_shell.shell.context import ShellContext
+from smtp_shell.shell.driver import SessionDriver
+from smtp_shell.shell.options import SessionOptions
+from smtp_shell.status import ExitStatus
+
+_PT_COLOURS = {"bright_black": "ansibrightblack", "black on yellow": "ansiblack bg:ansiyellow"}
+
+
+def pt_style(no_color: bool = False) -> Style:
+    """The render palette, translated for prompt_toolkit (one theme for both)."""
+    rules = {}
+    for name, (colour, attrs) in PALETTE.items():
+        pt_colour = "" if no_color else _PT_COLOURS.get(colour, "ansi" + colour.replace("_", ""))
+        rules[name] = f"{pt_colour} {attrs}".strip()
+    rules["bottom-toolbar"] = "noreverse bg:ansiblack fg:ansiwhite" if not no_color else "reverse"
+    return Style.from_dict(rules)
+
+
+class SecretFilteringHistory(FileHistory):
+    """Persistent history that never stores an AUTH line carrying credentials."""
+
+    def store_string(self, string: str) -> None:
+        if not mask_auth_command(string)[1]:
+            super().store_string(string)
+
+
+def _prompt_for(driver: SessionDriver) -> tuple[str, bool]:
+    core = driver.core
+    if core.mode == "data":
+        return "data> ", False
+    if core.mode == "auth":
+        return ("password> ", True) if core.expects_secret else ("auth> ", False)
+    return ("smtp~> " if core.tls else "smtp> "), False
+
+
+def _toolbar(shell: ShellContext):
+    def render():
+        d = shell.driver
+        core = d.core
+        tls = "TLS" if core.tls else "plain"
+        user = core.authenticated_user or "not logged in"
+        rec = shell.extras.get("recording") or "not recording"
+        return FormattedText([
+            ("class:bottom-toolbar", f" {d.target} │ {tls} │ {core.state.label} │ {user} │ {rec} │ :help "),
+        ])
+    return render
+
+
+def run_repl(options: SessionOptions) -> int:
+    return asyncio.run(repl_session(options))
+
+
+async def repl_session(options: SessionOptions, *, input=None, output=None, console=None,
+                       history=None, listeners=(), on_ready=None) -> int:
+    console = console or make_console(options.no_color)
+    driver = SessionDriver(options, Renderer(console))
+    driver.listeners.extend(listeners)
+    shell = ShellContext(driver, interactive=True)
+    if history is None:
+        try:
+            history = SecretFilteringHistory(str(paths.history_file()))
+        except OSError:
+            history = InMemoryHistory()
+    style = pt_style(options.no_color)
+    session = PromptSession(history=history, completer=SmtpCompleter(driver, options.helo_name or "localhost"),
+                            bottom_toolbar=_toolbar(shell), style=style, input=input, output=output,
+                            complete_while_typing=False, enable_history_search=True)
+    secret_session = PromptSession(history=InMemoryHistory(), bottom_toolbar=_toolbar(shell), style=style,
+                                   input=input, output=output)
+
+    async def ask(question: str, masked: bool = False) -> str | None:
+        try:
+            return await secret_session.prompt_async(question, is_password=masked)
+        except (KeyboardInterrupt, EOFError):
+            return None
+
+    shell.ask = ask
+    with patch_stdout(raw=True):
+        if await driver.connect():
+            await driver.wait_greeting()
+        if on_ready is not None:
+            on_ready(shell)
+        while not shell.leaving:
+            mode = driver.core.mode
+            prompt, masked = _prompt_for(driver)
+            try:
+                if mode == "command":
+                    text = await session.prompt_async(prompt)
+                else:
+                    text = await secret_session.prompt_async(prompt, is_password=masked)
+            except KeyboardInterrupt:
+                if mode == "data":
+                    await _offer_abort(shell)
+                continue
+            except EOFError:
+                shell.leaving = True
+                await driver.quit()
+                break
+            try:
+                await _handle_line(shell, text, mode)
+            except Exception as exc:  # the REPL never dies: report and go on
+                driver.fail(f"Internal error: {exc!r}; the session goes on.",
+                            "Please report this with the command you typed.")
+    await driver.disconnect(quiet=True)
+    return int(driver.exit_status if driver.exit_status != ExitStatus.OK else ExitStatus.OK)
+
+
+async def _handle_line(shell: ShellContext, text: str, mode: str) -> None:
+    driver = shell.driver
+    if mode == "command":
+        if text.startswith(":"):
+            await meta.dispatch(shell, text)
+            return
+        if not text.strip():
+            if text:
+                driver.note("nothing sent: the line holds only spaces (a server would answer 500)")
+            return
+    await driver.send(text)
+
+
+async def _offer_abort(shell: ShellContext) -> None:
+    driver = shell.driver
+    driver.note("SMTP cannot take back DATA: a line with only '.' SENDS the message. "
+                "To abort it, smtp-shell must close the connection.")
+    answer = await shell.ask("Abort this message and reconnect? [y/N] ", False)
+    if answer and answer.strip().lower() in ("y", "yes"):
+        driver.note("aborting: closing the connection without ending DATA")
+        if await driver.connect():
+            await driver.wait_greeting()
+    elif driver.core.state is State.DATA:
+        driver.note("still in DATA mode; go on typing the message")
