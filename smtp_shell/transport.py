@@ -507,7 +507,7 @@ class Connection:
                 raise conn._tls_on_plain_port()
             remaining = max(deadline - loop.time(), 0.001)
             try:
-                await conn._handshake(remaining, implicit=True)
+                await conn._handshake(remaining, implicit=True, budget=connect_timeout)
             except BaseException:
                 await conn.close()
                 raise
@@ -517,8 +517,8 @@ class Connection:
 
     @property
     def closed(self) -> bool:
-        """True once either side has closed (bytes already queued can still be read with receive())."""
-        return self._closed or self._pipe.lost or self._pipe.eof
+        """True once we closed, or the server has gone and every byte it sent has been received."""
+        return self._closed or (self._pipe.eof and not self._pipe.chunks)
 
     # ---- send -------------------------------------------------------------------------------
 
@@ -618,7 +618,9 @@ class Connection:
         assert self.tls_info is not None
         return self.tls_info, leftover
 
-    async def _handshake(self, timeout: float, *, implicit: bool) -> None:
+    async def _handshake(self, timeout: float, *, implicit: bool, budget: float | None = None) -> None:
+        """TLS over the current transport within `timeout` seconds (`budget`: the total to report)."""
+        budget = timeout if budget is None else budget
         loop = asyncio.get_running_loop()
         try:
             ctx = _make_context(self._tls)
@@ -635,10 +637,10 @@ class Connection:
                     ssl_handshake_timeout=timeout + 5)
         except TimeoutError:
             if implicit:
-                msg = (f"{self.where} did not complete a TLS handshake within {_seconds(timeout)}; "
+                msg = (f"{self.where} did not complete a TLS handshake within {_seconds(budget)}; "
                        f"if it does not speak TLS from the first byte, drop --tls and use STARTTLS after EHLO.")
             else:
-                msg = (f"{self.where} did not complete the TLS handshake within {_seconds(timeout)}; "
+                msg = (f"{self.where} did not complete the TLS handshake within {_seconds(budget)}; "
                        f"raise --timeout, or use :reconnect to start a new session.")
             raise TransportError(ErrorKind.TIMEOUT, msg) from None
         except ssl.SSLCertVerificationError as exc:
@@ -727,7 +729,7 @@ async def _connect(host: str, port: int, timeout: float, deadline: float) -> tup
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except TimeoutError:
         raise timed_out() from None
-    except (socket.gaierror, UnicodeError) as exc:
+    except (socket.gaierror, UnicodeError):
         raise TransportError(ErrorKind.DNS,
                              f"The host name '{host}' could not be resolved; check the spelling "
                              f"or use an IP address.") from None
