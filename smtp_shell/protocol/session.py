@@ -218,13 +218,15 @@ class ClientSession:
         if self.state is State.TLS_PENDING:
             return [PlaintextInjection(data)] if data else []
         events: list[object] = []
-        for item in self._parser.feed(data):
+        items = self._parser.feed(data)
+        for i, item in enumerate(items):
             if isinstance(item, RemoteProtocolError):
                 events.append(item)
                 continue
             events.extend(self._reply(item))
             if self.state is State.TLS_PENDING:
-                leftover = self._parser.clear()
+                # Everything after the 220, parsed or not, is injected plaintext: never a reply.
+                leftover = b"".join(later.raw for later in items[i + 1:]) + self._parser.clear()
                 if leftover:
                     events.append(PlaintextInjection(leftover))
                 break
