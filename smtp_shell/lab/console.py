@@ -1,0 +1,245 @@
+"""The `smtp-shell lab` and `smtp-shell mailbox` commands: what the user sees on the terminal.
+
+`run_lab` starts a LabServer in the foreground, prints how to reach it (address, certificate
+and fingerprint, accounts, mailbox) and stops it cleanly on Ctrl-C. `run_mailbox` lists what
+arrived or shows one message with decoded headers and its MIME tree. All text that came from
+a client is passed to rich as `Text` (never as markup) and with control characters escaped.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+import threading
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from smtp_shell import paths
+from smtp_shell.lab.safetext import visible
+from smtp_shell.status import ExitStatus
+
+
+def _console(wide: bool = False, soft_wrap: bool = False) -> Console:
+    console = Console(highlight=False, markup=False, emoji=False, soft_wrap=soft_wrap)
+    if wide and not console.is_terminal:
+        console.width = max(console.width, 160)  # piped or captured output: do not squeeze tables
+    return console
+
+
+def _fail(message: str) -> int:
+    print(f"smtp-shell: {message}", file=sys.stderr)
+    return ExitStatus.ERROR
+
+
+def parse_listen(text: str, default_port: int = 8025) -> tuple[str, int]:
+    """`HOST`, `HOST:PORT`, `[::1]:PORT`; port 0 means any free port."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    else:
+        host, port_text = text, ""
+    if not host:
+        raise ValueError(f"--listen {text!r} has no host; write HOST:PORT, e.g. --listen 127.0.0.1:8025")
+    if not port_text:
+        return host, default_port
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise ValueError(f"--listen {text!r} has no valid port; use 0 to 65535, e.g. --listen {host}:8025")
+    return host, int(port_text)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+# -- smtp-shell lab --------------------------------------------------------------------------
+def run_lab(args) -> int:
+    from smtp_shell.lab.accounts import AccountError, parse_user
+    from smtp_shell.lab.faults import Faults, FaultsError
+    from smtp_shell.lab.server import LabConfig, LabError, LabServer
+
+    try:
+        host, port = parse_listen(args.listen)
+        users = dict(parse_user(u) for u in args.user)
+        faults = Faults.from_toml(args.faults) if args.faults else Faults()
+    except (ValueError, AccountError, FaultsError) as exc:
+        return _fail(str(exc))
+    if args.tls_port is not None and not 0 <= args.tls_port <= 65535:
+        return _fail(f"--tls-port {args.tls_port} is not a port; use 0 to 65535, e.g. --tls-port 8465")
+    out = _console(soft_wrap=True)  # paths and fingerprints stay on one line, copyable
+    config = LabConfig(host=host, port=port, tls_port=args.tls_port, mailbox=args.mailbox, users=users,
+                       allow_plain_auth=args.allow_plain_auth, faults=faults)
+    server = LabServer(config, on_event=lambda text: out.print(Text(visible(text), style="dim")))
+    try:
+        server.start()
+    except LabError as exc:
+        return _fail(str(exc))
+    try:
+        _banner(out, server, config)
+        stopped = threading.Event()
+        while not stopped.wait(0.5):  # a timed wait keeps Ctrl-C working on Windows too
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    out.print(f"\nlab server stopped ({server.messages_saved} message file(s) saved this run); goodbye.")
+    return ExitStatus.OK
+
+
+def _banner(out: Console, server, config) -> None:
+    address = _hostport(server.host, server.port)
+    out.print(Text(f"smtp-shell lab server listening on {address} (SMTP with STARTTLS)", style="bold"))
+    if server.tls_port is not None:
+        out.print(f"implicit TLS on {_hostport(server.host, server.tls_port)}")
+    if not _is_loopback(server.host):
+        out.print(Text(f"warning: {address} is reachable by other machines on the network; "
+                       f"anyone who can reach it can connect and send mail to this lab server.", style="yellow"))
+    out.print(f"certificate: {server.cert_path}")
+    out.print(f"SHA-256 fingerprint: {server.fingerprint}")
+    if server.accounts.is_default:
+        out.print(f"account: {server.default_account_hint()}")
+    else:
+        out.print("accounts: " + ", ".join(server.accounts.names) + " (passwords as given with --user)")
+    out.print("AUTH: " + ("allowed without TLS (--allow-plain-auth): passwords cross the network readable"
+                          if config.allow_plain_auth else "only after STARTTLS (or on the implicit TLS port)"))
+    out.print(f"mailbox: {server.mailbox}")
+    out.print(f"session logs: {server.log_dir}")
+    active = config.faults.active()
+    if active:
+        out.print(Text("scripted faults: " + "; ".join(visible(a) for a in active), style="magenta"))
+    out.print(f"try: smtp-shell connect {address} --cafile {server.cert_path}")
+    out.print("Press Ctrl-C to stop.")
+
+
+# -- smtp-shell mailbox ----------------------------------------------------------------------
+def run_mailbox(args) -> int:
+    from smtp_shell.lab.mailbox import Mailbox, MailboxError
+
+    positional = list(args.args)
+    show_id = None
+    if "show" in positional[:2]:
+        at = positional.index("show")
+        if len(positional) != at + 2:
+            return _fail("`mailbox show` needs one message ID, e.g. smtp-shell mailbox show 3")
+        show_id = positional[at + 1]
+        positional = positional[:at]
+    if len(positional) > 1:
+        return _fail("give at most one mailbox folder, or `show ID`; see smtp-shell mailbox --help")
+    root = Path(positional[0]) if positional else args.mailbox or paths.default_mailbox()
+    if not root.is_dir():
+        return _fail(f"there is no mailbox folder {root}; start `smtp-shell lab` and send a message, "
+                     f"or give the folder with --mailbox DIR")
+    mailbox = Mailbox(root)
+    if show_id is None:
+        return _list(mailbox)
+    if show_id.endswith(".eml") and Path(show_id).is_file():
+        from smtp_shell.lab.mailbox import StoredMessage
+
+        return _show(StoredMessage(Path(show_id)), None)
+    try:
+        row, message = mailbox.find(show_id)
+    except MailboxError as exc:
+        return _fail(str(exc))
+    return _show(message, row)
+
+
+def _list(mailbox) -> int:
+    from smtp_shell.lab.messages import summarize
+
+    out = _console(wide=True)
+    messages = mailbox.messages()
+    if not messages:
+        out.print(f"No messages in {mailbox.root} yet; send one to the lab server (smtp-shell lab).")
+        return ExitStatus.OK
+    table = Table(title=Text(f"{len(messages)} message(s) in {mailbox.root}"), show_lines=False)
+    for column in ("#", "ID", "time", "from", "to", "subject", "size", "TLS", "user"):
+        table.add_column(column, justify="right" if column in ("#", "size") else "left", overflow="fold",
+                         no_wrap=column in ("#", "ID", "time", "size", "TLS"),
+                         min_width=12 if column in ("from", "to", "subject") else None)
+    for row, message in enumerate(messages, 1):
+        try:
+            s = summarize(message)
+        except OSError as exc:
+            table.add_row(str(row), Text(message.id), Text(f"(unreadable: {exc.strerror})"))
+            continue
+        table.add_row(str(row), Text(s.id), Text(s.received), Text(visible(s.sender)), Text(visible(s.recipient)),
+                      Text(visible(s.subject)), str(s.size), Text(visible(s.tls)), Text(visible(s.user)))
+    out.print(table)
+    out.print("Show one with: smtp-shell mailbox show ID (or its row number)")
+    return ExitStatus.OK
+
+
+def _show(message, row) -> int:
+    from smtp_shell.lab.messages import attachments, body_text, header_text, outline
+
+    out = _console()
+    try:
+        msg = message.parse()
+    except OSError as exc:
+        return _fail(f"cannot read {message.path} ({exc.strerror}); check the file's permissions")
+    title = f"message {message.id}" + (f" (row {row})" if row else "")
+    out.print(Text(title, style="bold"))
+    out.print(Text(f"file: {message.path}", style="dim"))
+    out.rule("headers (decoded)")
+    for name in dict.fromkeys(k for k in msg.keys()):
+        for value in msg.get_all(name, []) or []:
+            try:
+                shown = " ".join(str(value).split())
+            except Exception:
+                shown = header_text(msg, name)
+            line = Text()
+            line.append(visible(name) + ": ", style="bold cyan")
+            line.append(visible(shown))
+            out.print(line)
+    out.rule("MIME structure")
+    root_part = outline(msg)
+    tree = Tree(_part_label(root_part))
+    _grow(tree, root_part)
+    out.print(tree)
+    found = attachments(root_part)
+    if found:
+        out.rule("attachments")
+        table = Table()
+        for column in ("filename", "type", "size"):
+            table.add_column(column)
+        for part in found:
+            table.add_row(Text(visible(part.filename or "(no name)")), Text(part.content_type),
+                          "?" if part.size is None else str(part.size))
+        out.print(table)
+    text = body_text(msg)
+    if text is not None:
+        out.rule("body")
+        out.print(Text(visible(text, keep_newlines=True)))
+    return ExitStatus.OK
+
+
+def _part_label(part) -> Text:
+    label = Text(part.content_type, style="bold")
+    if part.details:
+        label.append(f"  {part.details}", style="dim")
+    if part.filename:
+        label.append(f"  {visible(part.filename)}", style="green")
+    if part.size is not None:
+        label.append(f"  {part.size} bytes", style="dim")
+    return label
+
+
+def _grow(tree: Tree, part) -> None:
+    for child in part.children:
+        _grow(tree.add(_part_label(child)), child)

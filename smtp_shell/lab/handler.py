@@ -1,0 +1,156 @@
+"""The lab's aiosmtpd handler: envelope rules, scripted faults and delivery to the mailbox.
+
+aiosmtpd calls these hooks once a command has passed its own syntax checks. Here the lab
+decides what a student's MAIL, RCPT and DATA get: the scripted faults first (rejections,
+greylisting, limits), then delivery of one `.eml` copy per recipient with trace headers in
+front of the untouched message bytes. Nothing is ever relayed: every recipient is local.
+Per-connection behaviour (logging, AUTH throttling, limits) lives in session.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import email.utils
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from aiosmtpd.smtp import AuthResult
+
+from smtp_shell.lab.accounts import Accounts
+from smtp_shell.lab.faults import Faults
+from smtp_shell.lab.mailbox import Mailbox
+from smtp_shell.lab.safetext import visible
+
+MAX_AUTH_FAILURES = 5
+
+
+@dataclass
+class LabContext:
+    """What every session of one lab server shares."""
+    hostname: str
+    accounts: Accounts
+    faults: Faults
+    mailbox: Mailbox
+    max_sessions: int
+    max_commands: int
+    on_event: Callable[[str], None] | None = None
+    sessions: set = field(default_factory=set)
+    session_counter: int = 0
+    messages_saved: int = 0
+    greylist_seen: set = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def event(self, text: str) -> None:
+        if self.on_event is not None:
+            try:
+                self.on_event(text)
+            except Exception:  # a broken listener must not break the server
+                pass
+
+
+def authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    """aiosmtpd authenticator (a plain function, as aiosmtpd requires) for PLAIN and LOGIN."""
+    user = server.lab.accounts.check(auth_data.login, auth_data.password)
+    if user is not None:
+        server.log.note(f"authenticated as {user}")
+        return AuthResult(success=True, auth_data=user)
+    server.auth_failures += 1
+    server.log.note(f"authentication failed ({server.auth_failures} in this session)")
+    if server.auth_failures >= MAX_AUTH_FAILURES:
+        server.close_after_reply = True
+        return AuthResult(success=False, handled=False,
+                          message="421 4.7.0 Too many failed authentication attempts, closing connection")
+    return AuthResult(success=False, handled=False)  # aiosmtpd replies 535 5.7.8
+
+
+def _clean(text: str, limit: int = 200) -> str:
+    """A client-chosen string made fit for a header line: no control characters, bounded."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return visible(text)[:limit]
+
+
+class LabHandler:
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname  # required when this hook exists
+        head, last = responses[:-1], responses[-1]
+        return head + ["250-PIPELINING", "250-ENHANCEDSTATUSCODES", last]
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        faults: Faults = server.lab.faults
+        if faults.max_size is not None:
+            for option in mail_options:
+                name, _, value = option.partition("=")
+                if name == "SIZE" and value.isdigit() and int(value) > faults.max_size:
+                    return f"552 5.3.4 Message size exceeds fixed limit of {faults.max_size} bytes"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Sender OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        lab: LabContext = server.lab
+        faults = lab.faults
+        reply = faults.rejection_for(address)
+        if reply is not None:
+            return reply
+        if faults.max_recipients is not None and len(envelope.rcpt_tos) >= faults.max_recipients:
+            return "452 4.5.3 Too many recipients"
+        if faults.greylist:
+            triple = (str(session.peer[0]) if session.peer else "", (envelope.mail_from or "").lower(),
+                      address.lower())
+            if triple not in lab.greylist_seen:
+                lab.greylist_seen.add(triple)
+                return "451 4.7.1 Greylisted, please try again later"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 Recipient OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        lab: LabContext = server.lab
+        content: bytes = envelope.original_content
+        if lab.faults.max_size is not None and len(content) > lab.faults.max_size:
+            return f"552 5.3.4 Message size exceeds fixed limit of {lab.faults.max_size} bytes"
+        recipients = list(dict.fromkeys(r.lower() for r in envelope.rcpt_tos))
+        trace = _trace_headers(server, session, envelope)
+        loop = asyncio.get_running_loop()
+        try:
+            stored = [await loop.run_in_executor(None, lab.mailbox.deliver, rcpt, trace(rcpt) + content)
+                      for rcpt in recipients]
+        except OSError as exc:
+            server.log.note(f"could not save the message: {exc}")
+            return "451 4.3.0 The lab mailbox could not save the message, try again later"
+        with lab.lock:
+            lab.messages_saved += len(stored)
+        ids = ", ".join(m.id for m in stored)
+        server.log.note(f"saved as {ids}")
+        lab.event(f"message from <{_clean(envelope.mail_from or '')}> to "
+                  f"{', '.join('<' + _clean(r) + '>' for r in recipients)} saved as {ids}")
+        more = f" (+{len(stored) - 1} more)" if len(stored) > 1 else ""
+        return f"250 2.6.0 Message saved as {stored[0].id}{more}"
+
+    async def handle_exception(self, error):  # must be async despite aiosmtpd's documentation
+        return f"451 4.3.0 Lab server error ({error.__class__.__name__}), try again"
+
+
+def _trace_headers(server, session, envelope) -> Callable[[str], bytes]:
+    """Return-Path, Delivered-To, Received, X-Lab-Authenticated-User and X-Lab-TLS, one line each."""
+    peer_ip = str(session.peer[0]) if session.peer else "unknown"
+    tls = server.uses_tls
+    user = session.auth_data if session.authenticated and isinstance(session.auth_data, str) else None
+    protocol = ("ESMTP" + ("S" if tls else "") + ("A" if user else "")) if session.extended_smtp else "SMTP"
+    date = email.utils.format_datetime(_dt.datetime.now(_dt.timezone.utc))
+    helo = _clean(session.host_name or "unknown")
+
+    def trace(recipient: str) -> bytes:
+        lines = [
+            f"Return-Path: <{_clean(envelope.mail_from or '')}>",
+            f"Delivered-To: {_clean(recipient)}",
+            f"Received: from {helo} ([{peer_ip}]) by {server.lab.hostname} (smtp-shell lab server) "
+            f"with {protocol} for <{_clean(recipient)}>; {date}",
+            f"X-Lab-Authenticated-User: {_clean(user) if user else '(none)'}",
+            f"X-Lab-TLS: {'yes' if tls else 'no'}",
+        ]
+        return "".join(line + "\r\n" for line in lines).encode("utf-8")
+
+    return trace

@@ -1,0 +1,187 @@
+"""One lab SMTP connection: aiosmtpd's `SMTP` with the limits and courtesies a lab needs.
+
+aiosmtpd speaks the protocol; this subclass adds what a classroom server needs per connection:
+a limit on concurrent sessions and on commands per session, an idle timeout that says `421`
+before closing (aiosmtpd just closes), slowed-down and finally refused AUTH failures,
+case-insensitive AUTH mechanism names, enhanced status codes on aiosmtpd's own replies, the
+session log (client lines are seen in `data_received`, server lines in `push`; after STARTTLS
+both see plaintext), and the connection-level scripted faults (delays, disconnects, a drop
+in the middle of DATA). Overriding `_timeout_cb` relies on aiosmtpd 1.4.6, which is pinned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import re
+
+from aiosmtpd.smtp import SMTP
+
+from smtp_shell.lab.sessionlog import SessionLog
+
+_REPLY = re.compile(r"^(\d{3})([ -])(.*)$", re.DOTALL)
+_HAS_ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}( |$)")
+_ENHANCED = {"221": "2.0.0", "250": "2.0.0", "252": "2.0.0", "421": "4.3.0", "451": "4.3.0",
+             "452": "4.3.1", "454": "4.7.0", "500": "5.5.2", "501": "5.5.4", "502": "5.5.1",
+             "503": "5.5.1", "504": "5.5.4", "530": "5.7.0", "535": "5.7.8", "538": "5.7.11",
+             "550": "5.0.0", "552": "5.3.4", "553": "5.1.3", "554": "5.0.0", "555": "5.5.4"}
+
+
+def add_enhanced_code(status: str) -> str:
+    """`503 Error: need MAIL command` -> `503 5.5.1 Error: need MAIL command` (RFC 2034)."""
+    match = _REPLY.match(status)
+    if not match or _HAS_ENHANCED.match(match.group(3)) or match.group(1) not in _ENHANCED:
+        return status
+    code, sep, text = match.groups()
+    return f"{code}{sep}{_ENHANCED[code]} {text}".rstrip()
+
+
+class LabSMTP(SMTP):
+    def __init__(self, handler, *, lab, implicit_tls: bool = False, **kwargs):
+        # aiosmtpd keeps this dict on the class and clears it for every new connection;
+        # a per-connection copy keeps concurrent sessions from changing each other's limits.
+        self.command_size_limits = collections.defaultdict(lambda: SMTP.command_size_limit)
+        super().__init__(handler, **kwargs)
+        self.lab = lab
+        self.implicit_tls = implicit_tls
+        self.log: SessionLog | None = None
+        self.auth_failures = 0
+        self.close_after_reply = False
+        self._commands = 0
+        self._counted = False
+        self._over_limit = False
+        self._no_enhance = False
+        self._smtp_methods = {verb: self._wrap(verb, method) for verb, method in self._smtp_methods.items()}
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.implicit_tls or self._tls_protocol is not None
+
+    # -- connection life cycle ------------------------------------------------------------
+    def connection_made(self, transport) -> None:
+        first = self._original_transport is None and self.transport is None
+        super().connection_made(transport)
+        if first:
+            lab = self.lab
+            with lab.lock:
+                lab.session_counter += 1
+                number = lab.session_counter
+            self.log = SessionLog(lab.mailbox.log_dir, number, self.session.peer)
+            self.log.note("implicit TLS connection" if self.implicit_tls else "plain connection")
+            self._over_limit = len(lab.sessions) >= lab.max_sessions
+            lab.sessions.add(self)
+            self._counted = True
+        elif self.log is not None:
+            ssl_object = transport.get_extra_info("ssl_object")
+            version = ssl_object.version() if ssl_object is not None else "?"
+            self.log.tls_started(version)
+
+    def connection_lost(self, error) -> None:
+        if self._counted:
+            self._counted = False
+            self.lab.sessions.discard(self)
+            if self.log is not None:
+                self.log.close()
+        super().connection_lost(error)
+
+    def data_received(self, data: bytes) -> None:
+        if self.log is not None:
+            self.log.client_bytes(data)
+        if self.session is not None and self.transport is not None:
+            self._reset_timeout()  # any traffic, also message text, counts as activity
+        super().data_received(data)
+
+    async def _handle_client(self) -> None:
+        if self._over_limit:
+            await self.push(f"421 4.7.0 {self.hostname} too many connections, try again later")
+            self.transport.close()
+            return
+        faults = self.lab.faults
+        if faults.delays("GREETING"):
+            await asyncio.sleep(faults.delay_seconds)
+        await super()._handle_client()
+
+    def _timeout_cb(self) -> None:
+        reply = f"421 4.4.2 {self.hostname} Idle timeout, closing connection"
+        if self.log is not None:
+            self.log.server_line(reply)
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(reply.encode("ascii") + b"\r\n")
+        super()._timeout_cb()
+
+    def shutdown_notice(self) -> None:
+        """The lab server is stopping: say so (421) and close."""
+        if self.transport is not None and not self.transport.is_closing():
+            reply = f"421 4.3.2 {self.hostname} lab server shutting down"
+            if self.log is not None:
+                self.log.server_line(reply)
+            self.transport.write(reply.encode("ascii") + b"\r\n")
+            self.transport.close()
+
+    # -- replies --------------------------------------------------------------------------
+    async def push(self, status) -> None:
+        if isinstance(status, str) and not self._no_enhance:
+            status = add_enhanced_code(status)
+        if self.log is not None:
+            self.log.server_line(status if isinstance(status, str) else status.decode("utf-8", "replace"))
+        await super().push(status)
+
+    async def smtp_EHLO(self, hostname: str):
+        self._no_enhance = True  # RFC 2034: no enhanced codes in the greeting/EHLO lines
+        try:
+            await super().smtp_EHLO(hostname)
+        finally:
+            self._no_enhance = False
+
+    async def smtp_HELO(self, hostname: str):
+        self._no_enhance = True
+        try:
+            await super().smtp_HELO(hostname)
+        finally:
+            self._no_enhance = False
+
+    # -- commands -------------------------------------------------------------------------
+    def _wrap(self, verb: str, method):
+        async def run(arg):
+            self._commands += 1
+            faults = self.lab.faults
+            limit = faults.disconnect_after_commands
+            if limit is not None and self._commands > limit:
+                return await self._close_with("421 4.7.0 Service not available, closing transmission channel")
+            if self._commands > self.lab.max_commands:
+                return await self._close_with("421 4.7.0 Too many commands in one session, closing connection")
+            if faults.delays(verb):
+                await asyncio.sleep(faults.delay_seconds)
+            await method(arg)
+
+        run.__doc__ = getattr(method, "__doc__", None)
+        return run
+
+    async def _close_with(self, reply: str) -> None:
+        await self.push(reply)
+        self.transport.close()
+
+    async def smtp_AUTH(self, arg: str) -> None:
+        if arg:
+            mechanism, _, rest = arg.strip().partition(" ")
+            arg = f"{mechanism.upper()} {rest}".strip()  # `auth login` works as on real servers
+        failures_before = self.auth_failures
+        await super().smtp_AUTH(arg)
+        if self.close_after_reply:
+            self.transport.close()
+        elif self.auth_failures > failures_before:
+            # slow down password guessing: 0.2 s, 0.4 s, ... at most 2 s before the next command
+            await asyncio.sleep(min(0.2 * self.auth_failures, 2.0))
+
+    async def smtp_DATA(self, arg: str) -> None:
+        ready = self.session.host_name and self.envelope.rcpt_tos and not arg
+        if not (self.lab.faults.drop_during_data and ready):
+            return await super().smtp_DATA(arg)
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:  # let the client start sending, then hang up without a reply
+            await asyncio.wait_for(self._reader.readuntil(b"\r\n"), timeout=5)
+        except (asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        self.log.note("scripted fault: connection dropped during DATA")
+        self._handler_coroutine.cancel()
+        self.transport.close()

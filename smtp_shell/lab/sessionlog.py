@@ -1,0 +1,147 @@
+"""A server-side log of each lab session, so an instructor can see what a client really sent.
+
+One text file per session under `MAILBOX/_logs/`, one timestamped line per client or server
+line (`C:` / `S:`), plus notes such as the start of TLS. AUTH secrets never reach the file:
+an AUTH command's initial response and every client line that answers a `334` challenge are
+written as `***`. Message text after DATA is logged up to a limit (the mailbox has the rest).
+The file is created on the first client line, so a connection that never said anything
+(a port scan, a health check) leaves no log.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from pathlib import Path
+
+from smtp_shell.lab.safetext import visible
+
+MAX_DATA_LINES = 100
+MAX_LINE = 2000
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class SessionLog:
+    def __init__(self, directory: Path, session_no: int, peer) -> None:
+        self.directory = directory
+        self.session_no = session_no
+        self.peer = peer
+        self.path: Path | None = None
+        self._fh = None
+        self._pending: list[str] = []
+        self._buffer = b""
+        self._skipping = False
+        self._secret_lines = 0
+        self._in_data = False
+        self._data_lines = 0
+        self.failed = False
+
+    # -- what the client sent -------------------------------------------------------------
+    def client_bytes(self, data: bytes) -> None:
+        """Raw bytes from the client (decrypted once TLS runs); logged line by line."""
+        self._buffer += data
+        while True:
+            end = self._buffer.find(b"\n")
+            if end < 0:
+                if len(self._buffer) > 64 * 1024:  # a line that never ends: log its start once
+                    if not self._skipping:
+                        self._client_line(self._buffer[:MAX_LINE] + b" [... line too long, rest not logged]")
+                    self._skipping = True
+                    self._buffer = b""
+                return
+            line, self._buffer = self._buffer[:end + 1], self._buffer[end + 1:]
+            if self._skipping:
+                self._skipping = False  # the end of the over-long line
+                continue
+            self._client_line(line)
+
+    def _client_line(self, raw: bytes) -> None:
+        text = raw.decode("utf-8", "surrogateescape")
+        text = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+        if self._in_data:
+            if text == ".":
+                if self._data_lines > MAX_DATA_LINES:
+                    self._write("--", f"({self._data_lines - MAX_DATA_LINES} more message lines not logged; "
+                                      f"the message itself is in the mailbox)")
+                self._in_data = False
+                self._write("C:", ".")
+                return
+            self._data_lines += 1
+            if self._data_lines <= MAX_DATA_LINES:
+                self._write("C:", text)
+            return
+        if self._secret_lines > 0:
+            self._secret_lines -= 1
+            self._write("C:", "***")
+            return
+        verb, _, rest = text.partition(" ")
+        if verb.upper() == "AUTH":
+            parts = rest.split()
+            mechanism = parts[0].upper() if parts else ""
+            if len(parts) >= 2:
+                text = f"{verb} {parts[0]} ***"
+            if mechanism == "PLAIN":
+                self._secret_lines = 0 if len(parts) >= 2 else 1
+            elif mechanism == "LOGIN":
+                self._secret_lines = 1 if len(parts) >= 2 else 2
+            else:
+                self._secret_lines = 1  # unknown mechanisms are refused; mask in case of pipelining
+        self._write("C:", text)
+
+    # -- what the server sent -------------------------------------------------------------
+    def server_line(self, text: str) -> None:
+        if not text.startswith("334"):
+            self._secret_lines = 0  # the AUTH exchange (if any) is over
+        if text.startswith("354"):
+            self._in_data, self._data_lines = True, 0
+        self._write("S:", text)
+
+    def tls_started(self, version: str) -> None:
+        self._buffer, self._skipping = b"", False  # plaintext after STARTTLS is discarded by the server too
+        self.note(f"TLS started ({version}); the lines below were encrypted on the wire")
+
+    def note(self, text: str) -> None:
+        self._write("--", text)
+
+    # -- the file -------------------------------------------------------------------------
+    def _write(self, who: str, text: str) -> None:
+        if self.failed:
+            return
+        line = f"{_now()} {who} {visible(text[:MAX_LINE])}\n"
+        if self._fh is None:
+            if who != "C:":
+                self._pending.append(line)  # kept until the client says something
+                return
+            self._open()
+            if self._fh is None:
+                return
+        try:
+            self._fh.write(line)
+            self._fh.flush()
+        except OSError:
+            self.failed = True
+
+    def _open(self) -> None:
+        host = str(self.peer[0]) if self.peer else "unknown"
+        port = str(self.peer[1]) if self.peer and len(self.peer) > 1 else "0"
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        safe_host = re.sub(r"[^0-9A-Za-z.]", "-", host)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
+            self._fh = open(self.path, "a", encoding="utf-8", newline="\n")
+            self._fh.write(f"# smtp-shell lab session {self.session_no} from {host}:{port}\n")
+            self._fh.writelines(self._pending)
+        except OSError:
+            self.failed = True  # a log that cannot be written must never break the session
+            self._fh = None
+        self._pending = []
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._write("--", "connection closed")
+            self._fh.close()
+            self._fh = None
