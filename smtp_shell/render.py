@@ -105,7 +105,7 @@ class Renderer:
         self._emit(line)
 
     # -- server side -----------------------------------------------------------------
-    def reply(self, reply, tls: bool = False, challenge: str | None = None, gloss: str | None = None) -> None:
+    def reply(self, reply, tls: bool = False, challenge: str | None = None) -> None:
         klass = reply.klass if 2 <= reply.klass <= 5 else 5
         error = klass in (4, 5)
         prefix = ("<~* " if error else "<~  ") if tls else ("<** " if error else "<-  ")
@@ -124,13 +124,19 @@ class Renderer:
                 rest = rest[len(enhanced):]
             line.append_text(visible(rest))
             if i == n - 1 and challenge is not None:
-                line.append(f"  ({challenge})" if challenge else "  (empty challenge: send your response)",
-                            style=rich_style("gloss"))
+                if challenge:  # decoded from the server's base64: untrusted like any server text
+                    line.append("  (", style=rich_style("gloss"))
+                    line.append_text(visible(challenge, rich_style("gloss")))
+                    line.append(")", style=rich_style("gloss"))
+                else:
+                    line.append("  (empty challenge: send your response)", style=rich_style("gloss"))
             self._emit(line)
         for note in getattr(reply, "notes", ()):
             self.note(f"server: {note}")
-        if self.gloss and gloss:
-            self._emit(Text(f"     {gloss}", style=rich_style("gloss")))
+        if self.gloss:
+            from smtp_shell.protocol.catalogue import gloss
+
+            self._emit(Text(f"     {gloss(reply.code, enhanced)}", style=rich_style("gloss")))
 
     # -- the tool's own voice ----------------------------------------------------------
     def note(self, text: str) -> None:

@@ -101,9 +101,19 @@ def decode_challenge(b64: str) -> str:
     return b64decode_text(b64)
 
 
+def _prompt_word(decoded_challenge: str) -> str:
+    """"User Name\\0", " Username: " -> "username" (NULs, spaces, colons dropped; aiosmtpd ends with NUL)."""
+    return "".join(ch for ch in decoded_challenge.lower() if ch.isalnum())
+
+
 def is_password_prompt(decoded_challenge: str) -> bool:
-    """True for "Password:" (any case, colon optional, surrounding spaces ignored)."""
-    return decoded_challenge.strip().rstrip(":").strip().lower() == "password"
+    """True for "Password:" (any case, colon optional, spaces and NULs ignored)."""
+    return _prompt_word(decoded_challenge) in ("password", "passwd", "pass")
+
+
+def is_username_prompt(decoded_challenge: str) -> bool:
+    """True for "Username:" / "User Name" (any case, spaces, colons and NULs ignored)."""
+    return _prompt_word(decoded_challenge) in ("username", "user", "login", "loginname")
 
 
 _AUTH_WITH_RESPONSE = re.compile(r"(\s*AUTH[ \t]+\S+[ \t]+)(\S.*?)([ \t]*)", re.I | re.S)

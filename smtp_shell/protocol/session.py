@@ -253,7 +253,9 @@ class ClientSession:
                 challenge = sasl.decode_challenge(reply.lines[0].strip())
             except sasl.SaslError:
                 challenge = None
-            self._expect_secret = bool(challenge) and sasl.is_password_prompt(challenge)
+            # Mask everything typed during AUTH except an answer to a clear "Username:" prompt:
+            # a PLAIN blob after an empty challenge and unknown prompts may carry the password.
+            self._expect_secret = not (challenge and sasl.is_username_prompt(challenge))
         else:
             self._expect_secret = False
         if verb in ("AUTH", "<auth>") and reply.klass == 2:

@@ -19,8 +19,8 @@ from smtp_shell.shell.options import SessionOptions
 from smtp_shell.status import ExitStatus
 
 
-def run_batch(options: SessionOptions, stdin=None, console=None) -> int:
-    return asyncio.run(batch_session(options, stdin or sys.stdin, console or make_console(options.no_color)))
+def run_batch(options: SessionOptions, stdin=None, console=None, listeners=()) -> int:
+    return asyncio.run(batch_session(options, stdin or sys.stdin, console or make_console(options.no_color), listeners))
 
 
 async def batch_session(options: SessionOptions, stdin, console, listeners=()) -> int:
@@ -48,6 +48,8 @@ async def batch_session(options: SessionOptions, stdin, console, listeners=()) -
         if line.strip() == "" and driver.core.mode == "command":
             driver.note("empty line skipped (an SMTP server would answer 500)")
             continue
+        for advice in driver.advise(line):
+            driver.warn(advice.message)
         await driver.send(line)
         if driver.exit_status in (ExitStatus.TIMEOUT,):
             break

@@ -14,7 +14,7 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass
 
-from smtp_shell.protocol import catalogue
+from smtp_shell.protocol import advisor
 from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
 from smtp_shell.protocol.session import (CapabilitiesLearned, ClientSession, Outgoing, PlaintextInjection,
                                          ReplyEvent, TLSReady)
@@ -36,15 +36,27 @@ _EXIT_FOR_KIND = {
 
 
 class Listener:
-    """Receives everything the session shows; the recorder and lessons subclass it."""
+    """Sees everything the session shows, as the renderer's own calls, plus protocol events.
 
-    def client_line(self, text: str, *, tls: bool, kind: str, secret: bool) -> None: ...
-    def server_reply(self, event: ReplyEvent, *, tls: bool) -> None: ...
+    Render-level calls mirror `Renderer` exactly (same names, same arguments), so a recording
+    replayed through a Renderer looks exactly like the live session. Secrets never reach a
+    listener: lines are passed already masked.
+    """
+
+    # what the screen shows (mirrors Renderer)
+    def client(self, text: str, tls: bool = False) -> None: ...
+    def reply(self, reply, tls: bool = False, challenge: str | None = None) -> None: ...
     def note(self, text: str) -> None: ...
-    def error(self, text: str) -> None: ...
-    def tls_started(self, info) -> None: ...
+    def warning(self, text: str) -> None: ...
+    def error(self, text: str, hint: str | None = None) -> None: ...
+    def raw_server(self, data: bytes, label: str) -> None: ...
+    def tls_info(self, info) -> None: ...
+    # what happened (for lessons, reports)
+    def sent(self, outgoing, *, tls: bool) -> None: ...
+    def server_reply(self, event: ReplyEvent, *, tls: bool) -> None: ...
     def connected(self, target: str, tls: bool) -> None: ...
     def closed(self, reason: str) -> None: ...
+    def marker(self, label: str) -> None: ...
 
 
 @dataclass
@@ -66,6 +78,7 @@ class SessionDriver:
         self._reader: asyncio.Task | None = None
         self._waiters: deque[_Waiter] = deque()
         self._greeting: asyncio.Future | None = None
+        self._upgrade_done: asyncio.Future | None = None
         self.quit_sent = False
 
     # -- events to listeners and the screen --------------------------------------------
@@ -73,17 +86,27 @@ class SessionDriver:
         for listener in self.listeners:
             getattr(listener, method)(*args, **kwargs)
 
+    def show(self, method: str, *args) -> None:
+        """Draw on the screen and tell every listener the same call."""
+        getattr(self.renderer, method)(*args)
+        self._each(method, *args)
+
     def note(self, text: str) -> None:
-        self.renderer.note(text)
-        self._each("note", text)
+        self.show("note", text)
 
     def warn(self, text: str) -> None:
-        self.renderer.warning(text)
-        self._each("note", "warning: " + text)
+        self.show("warning", text)
+
+    def hint(self, text: str) -> None:
+        self.show("note", "hint: " + text)
 
     def fail(self, text: str, hint: str | None = None) -> None:
-        self.renderer.error(text, hint)
-        self._each("error", text if not hint else f"{text} {hint}")
+        self.show("error", text, hint)
+
+    def marker(self, label: str) -> None:
+        """A chapter mark (a lesson step passed): drawn as a note, recorded as a marker."""
+        self.renderer.note(f"--- {label} ---")
+        self._each("marker", label)
 
     def _fail_transport(self, exc: TransportError) -> None:
         self.fail(exc.message)
@@ -117,8 +140,7 @@ class SessionDriver:
         self.quit_sent = False
         self._each("connected", self.target, o.implicit_tls)
         if self.conn.tls_info is not None:
-            self.renderer.tls_info(self.conn.tls_info)
-            self._each("tls_started", self.conn.tls_info)
+            self.show("tls_info", self.conn.tls_info)
         loop = asyncio.get_running_loop()
         self._greeting = loop.create_future()
         self._reader = asyncio.create_task(self._read_loop())
@@ -132,7 +154,7 @@ class SessionDriver:
             await asyncio.wait_for(asyncio.shield(self._greeting), self.options.timeout)
             return True
         except asyncio.TimeoutError:
-            self.fail(silence_hint(self.options.host, self.options.port, self.options.timeout))
+            self.fail(silence_hint(self.options.port, self.options.host, self.options.timeout))
             if self.exit_status == ExitStatus.OK:
                 self.exit_status = ExitStatus.TIMEOUT
             return False
@@ -176,8 +198,8 @@ class SessionDriver:
                     self._server_closed()
                     return
                 await self._handle(self.core.receive_data(data))
-                if conn.closed:
-                    return
+                if conn.closed and self.core.state is State.DISCONNECTED:
+                    return  # we closed it ourselves (a failed TLS upgrade), already reported
         except TransportError as exc:
             self._fail_transport(exc)
             self._server_closed(silent=True)
@@ -187,7 +209,7 @@ class SessionDriver:
         self.core.connection_lost()
         if not silent:
             if self.quit_sent or state is State.CLOSED:
-                self.note("the server closed the connection")
+                self.note("the server closed the connection (:reconnect starts a new session)")
             else:
                 self.fail("The server closed the connection; use :reconnect to start a new session.")
                 if self.exit_status == ExitStatus.OK:
@@ -204,7 +226,8 @@ class SessionDriver:
                 for change in event.changes:
                     self.note(change)
             elif isinstance(event, RemoteProtocolError):
-                self.renderer.raw_server(event.raw, "not SMTP") if event.raw else None
+                if event.raw:
+                    self.show("raw_server", event.raw, "not SMTP")
                 self.fail(event.message, event.hint)
             elif isinstance(event, TLSReady):
                 upgrade = True
@@ -214,22 +237,26 @@ class SessionDriver:
             await self._upgrade()
 
     def _report_injection(self, data: bytes) -> None:
-        self.renderer.raw_server(data, "discarded")
+        self.show("raw_server", data, "discarded")
         self.fail(f"The server sent {len(data)} bytes after its 220 to STARTTLS and before TLS started; "
                   "they were discarded, never treated as replies (a plaintext-injection attack looks like this).")
 
     def _show_reply(self, event: ReplyEvent) -> None:
         reply = event.reply
         tls = self.core.tls
-        gloss = catalogue.gloss(reply.code, reply.enhanced) if self.renderer.gloss else None
-        self.renderer.reply(reply, tls=tls, challenge=event.challenge, gloss=gloss)
+        self.show("reply", reply, tls, event.challenge)
         self._each("server_reply", event, tls=tls)
+        for advice in advisor.hints_after(self.core, event):
+            self.hint(advice.message)
         if reply.klass == 5:
             self.saw_5xx = True
         if event.kind == "greeting":
             if self._greeting is not None and not self._greeting.done():
                 self._greeting.set_result(reply)
         elif event.kind == "response":
+            if event.state_after is State.TLS_PENDING:
+                # The typing side must not go on until the upgrade is done (or failed).
+                self._upgrade_done = asyncio.get_running_loop().create_future()
             if self._waiters:
                 waiter = self._waiters.popleft()
                 if not waiter.future.done():
@@ -241,6 +268,13 @@ class SessionDriver:
             self.note("DATA mode: type the headers, a blank line, then the body; a line with only . ends the message")
 
     async def _upgrade(self) -> None:
+        try:
+            await self._do_upgrade()
+        finally:
+            if self._upgrade_done is not None and not self._upgrade_done.done():
+                self._upgrade_done.set_result(None)
+
+    async def _do_upgrade(self) -> None:
         assert self.conn is not None
         self.note("the server is ready for TLS: upgrading this connection ...")
         try:
@@ -255,11 +289,16 @@ class SessionDriver:
         if leftover:
             self._report_injection(leftover)
         self.core.tls_started()
-        self.renderer.tls_info(info)
-        self._each("tls_started", info)
+        self.show("tls_info", info)
         self.note("TLS is on. The server has forgotten everything said before it: send EHLO again.")
 
     # -- writing -----------------------------------------------------------------------
+    def advise(self, text: str) -> list:
+        """The advisor's warnings about sending `text` now (shown by the caller)."""
+        if self.core.state in (State.DISCONNECTED, State.CLOSED, State.TLS_PENDING):
+            return []
+        return advisor.check_before(self.core, text)
+
     async def send(self, text: str) -> ReplyEvent | None:
         """Send one typed line; wait for its reply when the protocol says to. Never raises."""
         if self.conn is None or self.conn.closed or self.core.state in (State.DISCONNECTED, State.CLOSED):
@@ -275,8 +314,8 @@ class SessionDriver:
             waiter = _Waiter(out.command.verb if out.command else out.kind, asyncio.get_running_loop().create_future())
             self._waiters.append(waiter)
         shown = out.masked_text if out.secret else out.text
-        self.renderer.client(shown, tls=self.core.tls)
-        self._each("client_line", shown, tls=self.core.tls, kind=out.kind, secret=out.secret)
+        self.show("client", shown, self.core.tls)
+        self._each("sent", out, tls=self.core.tls)
         for note in out.notes:
             self.note(note)
         if out.command is not None and out.command.verb == "QUIT":
@@ -288,7 +327,13 @@ class SessionDriver:
             return None
         if waiter is None or not out.wait_for_reply:
             return None
-        return await self.wait_for(waiter)
+        event = await self.wait_for(waiter)
+        if event is not None and event.state_after is State.TLS_PENDING and self._upgrade_done is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._upgrade_done), self.options.timeout + 1)
+            except asyncio.TimeoutError:
+                pass  # the transport reports its own handshake timeout
+        return event
 
     async def send_raw(self, data: bytes) -> bool:
         """Stream bytes that need no reply (a DATA body from :send)."""

@@ -111,56 +111,6 @@ async def _reconnect(shell, args: str) -> None:
         await shell.driver.wait_greeting()
 
 
-@meta("explain", ":explain [CODE]", "what a reply code or enhanced code means (default: the last reply)", ":explain 5.7.8")
-async def _explain(shell, args: str) -> None:
-    from smtp_shell.protocol import catalogue
-    from smtp_shell.render import render_explanation
-    code = args
-    if not code:
-        last = shell.driver.core.last_reply
-        if last is None:
-            raise ValueError("There is no reply to explain yet; give a code, e.g. :explain 550")
-        for c in filter(None, (last.enhanced, str(last.code))):
-            entry = catalogue.lookup(c)
-            if entry:
-                render_explanation(shell.driver.renderer.console, entry)
-        return
-    entry = catalogue.lookup(code)
-    if entry is None:
-        raise ValueError(f"{code!r} is not a reply code (like 550) or an enhanced status code (like 5.7.8)")
-    render_explanation(shell.driver.renderer.console, entry)
-
-
-@meta("caps", ":caps", "explain what the server advertised in its last EHLO reply", ":caps")
-async def _caps(shell, args: str) -> None:
-    from smtp_shell.protocol.capabilities import explain_capability
-    caps = shell.driver.core.capabilities
-    r = shell.driver.renderer
-    if caps is None or not caps.keywords:
-        raise ValueError("No capabilities known yet: send EHLO first (after STARTTLS, EHLO again)")
-    for keyword in caps.keywords:
-        params = caps.items[keyword]
-        r.note(f"{' '.join((keyword,) + tuple(params)):<28} {explain_capability(keyword, params)}")
-
-
-@meta("gloss", ":gloss on|off", "show a one-line meaning under every reply", ":gloss on")
-async def _gloss(shell, args: str) -> None:
-    if args.lower() not in ("on", "off"):
-        raise ValueError("Say :gloss on or :gloss off")
-    shell.driver.renderer.gloss = args.lower() == "on"
-    shell.driver.note(f"glosses {args.lower()}")
-
-
-@meta("b64", ":b64 TEXT", "base64-encode text (for AUTH LOGIN by hand)", ":b64 student")
-async def _b64(shell, args: str) -> None:
-    from smtp_shell.protocol.sasl import b64encode_text
-    shell.driver.note(f"{args!r} -> {b64encode_text(args)}")
-
-
-@meta("unb64", ":unb64 BASE64", "decode base64 text (a 334 challenge, say)", ":unb64 VXNlcm5hbWU6")
-async def _unb64(shell, args: str) -> None:
-    from smtp_shell.protocol.sasl import SaslError, b64decode_text
-    try:
-        shell.driver.note(f"{args} -> {b64decode_text(args)!r}")
-    except SaslError as exc:
-        raise ValueError(str(exc)) from None
+# Commands registered elsewhere (imported for their side effect of registering).
+from smtp_shell.shell import teaching  # noqa: E402,F401
+from smtp_shell.shell import recording  # noqa

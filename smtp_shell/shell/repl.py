@@ -71,8 +71,8 @@ def _toolbar(shell: ShellContext):
     return render
 
 
-def run_repl(options: SessionOptions) -> int:
-    return asyncio.run(repl_session(options))
+def run_repl(options: SessionOptions, listeners=()) -> int:
+    return asyncio.run(repl_session(options, listeners=listeners))
 
 
 async def repl_session(options: SessionOptions, *, input=None, output=None, console=None,
@@ -108,9 +108,10 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
         while not shell.leaving:
             mode = driver.core.mode
             prompt, masked = _prompt_for(driver)
+            retype, shell.extras["retype"] = shell.extras.get("retype", ""), ""
             try:
                 if mode == "command":
-                    text = await session.prompt_async(prompt)
+                    text = await session.prompt_async(prompt, default=retype)
                 else:
                     text = await secret_session.prompt_async(prompt, is_password=masked)
             except KeyboardInterrupt:
@@ -139,6 +140,16 @@ async def _handle_line(shell: ShellContext, text: str, mode: str) -> None:
         if not text.strip():
             if text:
                 driver.note("nothing sent: the line holds only spaces (a server would answer 500)")
+            return
+    advice = driver.advise(text)
+    if advice:
+        for item in advice:
+            driver.warn(item.message)
+        answer = await shell.ask("Press Enter to send it anyway, or n to edit it first: ", False)
+        if answer is None or answer.strip().lower() in ("n", "no"):
+            if not driver.core.expects_secret:
+                shell.extras["retype"] = text
+            driver.note("not sent")
             return
     await driver.send(text)
 

@@ -120,3 +120,20 @@ def test_not_connected_is_a_local_error_with_hint():
     with pytest.raises(LocalProtocolError) as exc:
         s.send_line("EHLO me")
     assert ":reconnect" in exc.value.hint
+
+
+def test_aiosmtpd_style_challenges_with_nul_still_mask_the_password():
+    s = ready()
+    s.send_line("AUTH LOGIN")
+    s.receive_data(b"334 VXNlciBOYW1lAA==\r\n")  # "User Name\0"
+    assert not s.expects_secret
+    s.send_line("c3R1ZGVudA==")
+    s.receive_data(b"334 UGFzc3dvcmQA\r\n")      # "Password\0"
+    assert s.expects_secret
+
+
+def test_plain_after_empty_challenge_is_typed_masked():
+    s = ready()
+    s.send_line("AUTH PLAIN")
+    s.receive_data(b"334 \r\n")
+    assert s.expects_secret

@@ -1,0 +1,401 @@
+"""The teaching helpers among the shell's `:commands`: explanations, capabilities, glosses,
+encodings, a guided login, RFC 5322 dates, the MIME composer and streaming a message file.
+
+Why this exists: each helper shows a student one thing telnet never did (what a code means,
+what base64 hides, what a Date is made of, what MIME puts on the wire) while they still type
+every SMTP command themselves. The helpers only display and send; the knowledge lives in the
+pure protocol modules (catalogue, capabilities, sasl, dates, message). They register themselves
+in the one registry of `smtp_shell.shell.meta`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.text import Text
+
+from smtp_shell.render import visible
+from smtp_shell.shell.meta import meta
+
+BLOCK = 64 * 1024           # :send reads and streams the file in blocks of this size
+SHOW_LINES = 60             # :compose sends longer messages with only their first lines shown
+PASSWORD_ENV = "SMTP_SHELL_PASSWORD"
+DATA_MODE_COMMANDS = ("compose", "send")
+
+
+def runs_in_data(line: str) -> bool:
+    """True for the helpers that work in DATA mode (`:compose`, `:send FILE`): the REPL and batch
+    mode should dispatch these lines instead of sending them as message text."""
+    name = line[1:].strip().partition(" ")[0].lower() if line.startswith(":") else ""
+    return name in DATA_MODE_COMMANDS
+
+
+# ---- explanations -----------------------------------------------------------------------------
+
+@meta("explain", ":explain [CODE ...]", "what a reply code or enhanced status code means (default: the last reply)",
+      ":explain 5.7.8")
+async def _explain(shell, args: str) -> None:
+    from smtp_shell.protocol import catalogue
+    from smtp_shell.render import render_explanation
+    codes = args.split()
+    if not codes:
+        last = shell.driver.core.last_reply
+        if last is None:
+            raise ValueError("There is no reply to explain yet; give a code, e.g. :explain 550")
+        codes = [str(last.code)] + ([last.enhanced] if last.enhanced else [])
+    entries = []
+    for code in codes:
+        entry = catalogue.lookup(code)
+        if entry is None:
+            raise ValueError(f"{code!r} is not a reply code (like 550) or an enhanced status code (like 5.7.8)")
+        entries.append(entry)
+    for entry in entries:
+        render_explanation(shell.driver.renderer.console, entry)
+
+
+@meta("caps", ":caps", "explain each extension the server advertised in its last EHLO reply", ":caps")
+async def _caps(shell, args: str) -> None:
+    from smtp_shell.protocol.capabilities import describe_change, explain_capability
+    core, d = shell.driver.core, shell.driver
+    caps = core.capabilities
+    if caps is None:
+        hint = " again: STARTTLS made the server forget the first one" if core.capabilities_before_tls else " first"
+        raise ValueError(f"No capabilities known yet: send EHLO{hint}.")
+    if not caps.keywords:
+        d.note("the server advertised no extensions (HELO never does: use EHLO to see them)")
+    for keyword in caps.keywords:
+        params = caps.params(keyword)
+        d.note(f"{' '.join((keyword, *params)):<28} {explain_capability(keyword, params)}")
+    if core.tls and core.capabilities_before_tls is not None:
+        changes = describe_change(core.capabilities_before_tls, caps)
+        d.note("compared with before STARTTLS: " + ("; ".join(changes) if changes else "nothing changed"))
+
+
+@meta("gloss", ":gloss [on|off]", "show a dim one-line meaning under every reply (no argument: say which)",
+      ":gloss on")
+async def _gloss(shell, args: str) -> None:
+    choice = args.lower()
+    if choice not in ("on", "off", ""):
+        raise ValueError("Say :gloss on or :gloss off")
+    if choice:
+        shell.driver.renderer.gloss = choice == "on"
+    shell.driver.note(f"glosses are {'on' if shell.driver.renderer.gloss else 'off'}")
+
+
+# ---- encodings ----------------------------------------------------------------------------------
+
+@meta("b64", ":b64 TEXT", "base64-encode text and show both forms (for AUTH by hand)", ":b64 student")
+async def _b64(shell, args: str) -> None:
+    from smtp_shell.protocol.sasl import b64encode_text
+    if not args:
+        raise ValueError("Give the text to encode, e.g. :b64 student (for a password, :auth login hides it)")
+    shell.driver.note(f"{b64encode_text(args)} is base64 for {args!r}")
+
+
+@meta("unb64", ":unb64 BASE64", "decode base64 (a 334 challenge, say) and show both forms", ":unb64 VXNlcm5hbWU6")
+async def _unb64(shell, args: str) -> None:
+    from smtp_shell.protocol.sasl import SaslError, b64decode_text
+    if not args:
+        raise ValueError("Give the base64 to decode, e.g. :unb64 VXNlcm5hbWU6")
+    try:
+        decoded = b64decode_text(args)
+    except SaslError as exc:
+        raise ValueError(str(exc)) from None
+    shell.driver.note(f"{args} is base64 for {decoded!r}" + (" (text separated by NUL: an AUTH PLAIN response)"
+                                                              if "\x00" in decoded else ""))
+
+
+# ---- :auth ------------------------------------------------------------------------------------------
+
+async def _password(shell) -> str:
+    if shell.interactive and shell.ask is not None:
+        answer = await shell.ask("Password (not shown): ", True)
+        if answer is None:
+            raise ValueError("Login cancelled; nothing was sent.")
+        return answer
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    raise ValueError(f"In batch mode :auth takes the password from the environment variable {PASSWORD_ENV}, which is not set.")
+
+
+async def _advised(shell, line: str) -> bool:
+    """Show the advisor's warnings for `line`; at the keyboard, let the student stop. True: go on."""
+    advice = shell.driver.advise(line)
+    for item in advice:
+        shell.driver.warn(item.message)
+    if advice and shell.interactive and shell.ask is not None:
+        answer = await shell.ask("Press Enter to go on anyway, or n to stop: ", False)
+        if answer is None or answer.strip().lower() in ("n", "no"):
+            shell.driver.note("not sent")
+            return False
+    return True
+
+
+@meta("auth", ":auth plain|login [USER]", "log in step by step: asks the password (hidden), encodes and sends each line",
+      ":auth login student")
+async def _auth(shell, args: str) -> None:
+    from smtp_shell.protocol.sasl import REDACTED, b64encode_text, plain_initial_response
+    d = shell.driver
+    words = args.split()
+    if not words or words[0].lower() not in ("plain", "login") or len(words) > 2:
+        raise ValueError("Say which mechanism: :auth login [USER] or :auth plain [USER]")
+    if d.core.mode != "command":
+        raise ValueError("Finish the message or AUTH exchange in progress first.")
+    mech = words[0].upper()
+    user = words[1] if len(words) == 2 else None
+    if user is None:
+        if not (shell.interactive and shell.ask):
+            raise ValueError("In batch mode give the user name: :auth login USER")
+        user = (await shell.ask("Username: ", False) or "").strip()
+        if not user:
+            raise ValueError("Login cancelled: no user name given.")
+    if not await _advised(shell, f"AUTH {mech}"):
+        return
+    password = await _password(shell)
+    if mech == "PLAIN":
+        d.note(f"{REDACTED} is base64 for NUL {user!r} NUL the password (hidden): the AUTH PLAIN response")
+        event = await d.send(f"AUTH PLAIN {plain_initial_response(user, password)}")
+    else:
+        event = await d.send("AUTH LOGIN")
+        if event is not None and event.reply.code == 334:
+            d.note(f"{b64encode_text(user)} is base64 for {user!r}")
+            event = await d.send(b64encode_text(user))
+        if event is not None and event.reply.code == 334:
+            d.note(f"{REDACTED} is base64 for the password (hidden)")
+            event = await d.send(b64encode_text(password))
+    if event is not None and event.reply.klass == 2:
+        d.note(f"logged in as {user}")
+
+
+# ---- :date ------------------------------------------------------------------------------------------
+
+def now() -> datetime:
+    """The current moment, aware (the one clock the helpers read; tests may replace it)."""
+    return datetime.now(timezone.utc)
+
+
+@meta("date", ":date [ZONE]", "an RFC 5322 Date header for now (local zone, or ZONE), part by part",
+      ":date Europe/Paris")
+async def _date(shell, args: str) -> None:
+    from smtp_shell.protocol.dates import explain_date, rfc5322_date
+    value = rfc5322_date(now(), args.strip() or None)  # ValueError names an unknown zone
+    d = shell.driver
+    d.note(f"Date: {value}")
+    for part, meaning in explain_date(value):
+        d.note(f"  {part:<10} {meaning}")
+
+
+# ---- :compose -------------------------------------------------------------------------------------
+
+_BASE64_LINE = re.compile(rb"[A-Za-z0-9+/]{40,}={0,2}")
+
+
+def show_wire(console, wire: bytes) -> None:
+    """The message as it will go on the wire, long base64 runs elided, every line shown safely."""
+    lines = wire.split(b"\r\n")[:-1]
+    run = 0
+    for i, raw in enumerate(lines):
+        run = run + 1 if _BASE64_LINE.fullmatch(raw) else 0
+        if run == 4:
+            rest = 0
+            while i + rest < len(lines) and _BASE64_LINE.fullmatch(lines[i + rest]):
+                rest += 1
+            if rest > 1:
+                console.print(Text(f"  │ … {rest} more lines of base64 …", style="italic"))
+        if run < 4 or (run >= 4 and not _BASE64_LINE.fullmatch(lines[i + 1] if i + 1 < len(lines) else b"") and run == 4):
+            if run < 4 or rest <= 1:
+                line = Text("  │ ")
+                line.append_text(visible(raw.decode("utf-8", "replace")))
+                console.print(line, soft_wrap=True)
+
+
+async def _ask_lines(shell, prompt: str) -> list[str] | None:
+    """Lines until a lone '.', or None if the student cancelled."""
+    lines = []
+    while True:
+        answer = await shell.ask(prompt, False)
+        if answer is None:
+            return None
+        if answer == ".":
+            return lines
+        lines.append(answer)
+
+
+async def _ask_draft(shell):
+    from smtp_shell.protocol import message as m
+    ask, remembered = shell.ask, shell.extras.get("compose_from", "")
+
+    async def field(prompt: str, check=None, default: str = "") -> str | None:
+        while True:
+            answer = await ask(prompt + (f" [{default}]" if default else "") + ": ", False)
+            if answer is None:
+                return None
+            answer = answer.strip() or default
+            try:
+                if check:
+                    check(answer)
+                return answer
+            except ValueError as exc:
+                shell.driver.fail(str(exc))
+
+    sender = await field("From", m.parse_addresses, remembered)
+    to = sender and await field("To (comma-separated)", m.parse_addresses)
+    subject = to and await field("Subject")
+    body = None if subject is None else await _ask_lines(shell, "body (a lone . ends)> ")
+    html = None if body is None else await field("HTML version too? [y/N]")
+    if html is not None and html.lower() in ("y", "yes"):
+        html = await _ask_lines(shell, "html (a lone . ends)> ")
+        html = None if html is None else "\n".join(html) + "\n"
+    else:
+        html = "" if html is not None else None
+    if html is None:
+        return None
+    attachments = []
+    while True:
+        paths = await field("Attach files (paths, comma-separated; Enter for none)")
+        if paths is None:
+            return None
+        try:
+            for raw in filter(None, (p.strip() for p in paths.split(","))):
+                path = Path(raw).expanduser()
+                attachments.append(m.Attachment(path.name, path.read_bytes()))
+            break
+        except OSError as exc:
+            attachments = []
+            shell.driver.fail(f"Cannot read {exc.filename}: {exc.strerror}; give the paths again.")
+    shell.extras["compose_from"] = sender
+    return m.Draft(sender, (to,), subject, "\n".join(body) + "\n", html, tuple(attachments))
+
+
+def _what_to_type(shell, draft) -> None:
+    from smtp_shell.protocol import advisor
+    from smtp_shell.protocol import message as m
+    d, core = shell.driver, shell.driver.core
+    state = advisor.projected_state(core)
+    steps = advisor.steps_to(state, "DATA") or []
+    before = [v for v in steps if v not in ("MAIL", "RCPT")]
+    commands = [c for c in m.envelope_commands(draft)
+                if c.split()[0] == "DATA" or c.split()[0] in steps]
+    if "EHLO" in before or "HELO" in before:
+        commands.insert(0, "EHLO <your-domain>")
+    d.note("to send it, type: " + "  |  ".join(commands) + "  |  then :compose send")
+
+
+async def _send_composed(shell, wire: bytes) -> None:
+    from smtp_shell.protocol.commands import DotStuffer
+    d = shell.driver
+    lines = wire.decode("utf-8").split("\r\n")[:-1]
+    shown = lines if len(lines) <= SHOW_LINES else lines[:SHOW_LINES // 2]
+    for line in shown:
+        if d.core.mode != "data":
+            return
+        await d.send(line)
+    rest = lines[len(shown):]
+    if rest:
+        stuffer = DotStuffer()
+        if not await d.send_raw(stuffer.feed(("\r\n".join(rest) + "\r\n").encode("utf-8"))):
+            return
+        d.note(f"… {len(rest)} more lines sent without showing them ({stuffer.stuffed_lines} dot-stuffed)")
+    event = await d.send(".")
+    if event is not None and event.reply.klass == 2:
+        d.note("the composed message was accepted")
+        shell.extras.pop("composed", None)
+
+
+@meta("compose", ":compose [send|show|forget]",
+      "build a MIME message (UTF-8, HTML, attachments), show it as sent; after DATA's 354 send it",
+      ":compose", interactive_only=True)
+async def _compose(shell, args: str) -> None:
+    from smtp_shell.protocol import message as m
+    from smtp_shell.protocol.dates import rfc5322_date
+    d, sub = shell.driver, args.strip().lower()
+    kept = shell.extras.get("composed")
+    if sub not in ("", "send", "show", "forget"):
+        raise ValueError("Say :compose, :compose send, :compose show or :compose forget")
+    if sub == "forget":
+        shell.extras.pop("composed", None)
+        d.note("the composed message is forgotten")
+        return
+    if sub in ("send", "show") and kept is None:
+        raise ValueError("Nothing composed yet: type :compose first")
+    if sub == "" and kept is not None and d.core.mode == "data":
+        answer = await shell.ask(f"Send the message composed earlier ({kept[0].subject!r})? [Y/n] ", False)
+        sub = "send" if answer is not None and answer.strip().lower() in ("", "y", "yes") else ""
+    if sub == "":
+        draft = await _ask_draft(shell)
+        if draft is None:
+            d.note("compose cancelled; nothing was sent")
+            return
+        msg = m.build(draft, rfc5322_date(now()), m.message_id(draft.sender, secrets.token_hex(8)))
+        kept = shell.extras["composed"] = (draft, m.to_wire(msg), m.mime_tree(msg))
+        sub = "show+"
+    draft, wire, tree = kept
+    if sub.startswith("show"):
+        d.note(f"the message, exactly as it goes on the wire ({len(wire)} bytes):")
+        show_wire(d.renderer.console, wire)
+        d.note("MIME structure: " + "  ".join(f"[{line.strip()}]" if i else line for i, line in enumerate(tree)))
+        if m.needs_smtputf8(draft):
+            caps = d.core.capabilities
+            offered = "this server advertised it" if caps and caps.has("SMTPUTF8") else \
+                "this server did not advertise it, so it will likely refuse"
+            d.note(f"an address is not ASCII: send MAIL FROM:<...> SMTPUTF8 ({offered})")
+    if d.core.mode == "data" and sub in ("send", "show+"):
+        await _send_composed(shell, wire)
+    elif sub != "show":
+        _what_to_type(shell, draft)
+
+
+# ---- :send FILE -------------------------------------------------------------------------------------
+
+@meta("send", ":send FILE", "stream a message file (.eml) as the DATA body, dot-stuffed, after DATA's 354",
+      ":send report.eml")
+async def _send(shell, args: str) -> None:
+    from smtp_shell.protocol.capabilities import human_size
+    from smtp_shell.protocol.commands import DotStuffer
+    d = shell.driver
+    if not args:
+        raise ValueError("Give the file to send, e.g. :send message.eml")
+    path = Path(args.strip()).expanduser()
+    try:
+        size = path.stat().st_size
+        handle = path.open("rb")
+    except OSError as exc:
+        raise ValueError(f"Cannot read {args.strip()}: {exc.strerror}.") from None
+    with handle:
+        if d.core.mode != "data":
+            raise ValueError("Type MAIL FROM, RCPT TO and DATA first: :send streams the message after the 354.")
+        limit = d.core.capabilities.size if d.core.capabilities else None
+        if limit and size > limit:
+            d.warn(f"the file is {human_size(size)} and the server's SIZE limit is {human_size(limit)}: expect a 552")
+        stuffer = DotStuffer()
+        progress = _progress(d, size)
+        task = progress.add_task(path.name, total=size) if progress else None
+        try:
+            if progress:
+                progress.start()
+            while block := handle.read(BLOCK):
+                if not await d.send_raw(stuffer.feed(block)):
+                    return
+                if progress:
+                    progress.advance(task, len(block))
+            if not await d.send_raw(stuffer.finish()[:-3]):  # the tail, without ".\r\n": sent as a line below
+                return
+        finally:
+            if progress:
+                progress.stop()
+    d.note(f"streamed {path.name}: {human_size(size)}, {stuffer.lines} lines, {stuffer.stuffed_lines} dot-stuffed")
+    await d.send(".")
+
+
+def _progress(driver, size: int):
+    """A rich progress bar for large files, only on a terminal."""
+    console = driver.renderer.console
+    if not console.is_terminal or size < 4 * BLOCK:
+        return None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                    console=console, transient=True)

@@ -1,0 +1,100 @@
+"""The real REPL in-process: prompt_toolkit's pipe input and a dummy output, a rich console
+writing to a buffer, a plain aiosmtpd on 127.0.0.1. Asserts on what the student would see
+and on the session's state, not on terminal bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from smtp_shell.protocol.states import State
+from smtp_shell.render import make_console
+from smtp_shell.shell.options import SessionOptions
+from smtp_shell.shell.repl import repl_session
+
+
+class ReplHarness:
+    def __init__(self, options: SessionOptions) -> None:
+        self.options = options
+        self.buffer = io.StringIO()
+        self.console = make_console(file=self.buffer, width=200)
+        self.shell = None
+
+    @property
+    def screen(self) -> str:
+        return self.buffer.getvalue()
+
+    async def until(self, text: str, timeout: float = 10.0, start: int = 0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while text not in self.screen[start:]:
+            if loop.time() > deadline:
+                raise AssertionError(f"{text!r} never appeared; screen:\n{self.screen}")
+            await asyncio.sleep(0.02)
+
+    async def type(self, inp, line: str, expect: str, timeout: float = 10.0) -> None:
+        mark = len(self.screen)
+        inp.send_text(line + "\r")
+        await self.until(expect, timeout, start=mark)
+
+    def ready(self, shell) -> None:
+        self.shell = shell
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 30))
+
+
+@pytest.mark.timeout(60)
+def test_repl_session_with_modes_and_meta_commands(aiosmtpd_server):
+    h = ReplHarness(SessionOptions(host="127.0.0.1", port=aiosmtpd_server.port, cafile=aiosmtpd_server.cafile, timeout=5))
+
+    async def scenario():
+        with create_pipe_input() as inp:
+            task = asyncio.create_task(repl_session(h.options, input=inp, output=DummyOutput(), console=h.console,
+                                                    history=InMemoryHistory(), on_ready=h.ready))
+            await h.until("<-  220 ")
+            await h.type(inp, "ehlo me", "<-  250 ")
+            assert h.shell.driver.core.state is State.READY
+            await h.type(inp, ":caps", "STARTTLS")
+            await h.type(inp, "MAIL FROM:<a@lab.test>", "250 ")
+            await h.type(inp, "RCPT TO:<b@lab.test>", "250 ")
+            await h.type(inp, "DATA", "DATA mode")
+            assert h.shell.driver.core.mode == "data"
+            await h.type(inp, "Subject: in-process", " -> Subject: in-process")
+            await h.type(inp, "", "without a Date: line")   # the advisor warns and asks
+            await h.type(inp, "", " -> ")                       # Enter: send it anyway
+            await h.type(inp, ".dot", "dot-stuffing")
+            await h.type(inp, ".", "Message accepted")
+            assert h.shell.driver.core.state is State.READY
+            await h.type(inp, "   ", "nothing sent")
+            await h.type(inp, ":explain", "250")
+            await h.type(inp, ":quit", "<-  221 ")
+            assert await asyncio.wait_for(task, 10) == 0
+
+    run(scenario())
+    assert aiosmtpd_server.messages == [b"Subject: in-process\r\n\r\n.dot\r\n"]
+
+
+@pytest.mark.timeout(60)
+def test_repl_survives_the_server_going_away_and_reconnects(aiosmtpd_server):
+    h = ReplHarness(SessionOptions(host="127.0.0.1", port=aiosmtpd_server.port, timeout=5))
+
+    async def scenario():
+        with create_pipe_input() as inp:
+            task = asyncio.create_task(repl_session(h.options, input=inp, output=DummyOutput(), console=h.console,
+                                                    history=InMemoryHistory(), on_ready=h.ready))
+            await h.until("<-  220 ")
+            await h.type(inp, "QUIT", "closed the connection")
+            await h.type(inp, "NOOP", "Not connected to a server")
+            await h.type(inp, ":reconnect", "<-  220 ")
+            await h.type(inp, "NOOP", "<-  250 ")
+            inp.send_text(":quit\r")
+            assert await asyncio.wait_for(task, 10) == 0
+
+    run(scenario())
