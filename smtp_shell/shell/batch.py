@@ -38,7 +38,7 @@ async def batch_session(options: SessionOptions, stdin, console, listeners=()) -
         line = raw[:-1] if raw.endswith("\n") else raw
         if line.endswith("\r"):
             line = line[:-1]
-        if line.startswith(":") and driver.core.mode == "command":
+        if meta.handles(line, driver.core.mode):
             await meta.dispatch(shell, line)
             continue
         if not driver.connected:

@@ -79,6 +79,7 @@ class SessionDriver:
         self._waiters: deque[_Waiter] = deque()
         self._greeting: asyncio.Future | None = None
         self._upgrade_done: asyncio.Future | None = None
+        self._annotate_replies = 0
         self.quit_sent = False
 
     # -- events to listeners and the screen --------------------------------------------
@@ -254,6 +255,10 @@ class SessionDriver:
             if self._greeting is not None and not self._greeting.done():
                 self._greeting.set_result(reply)
         elif event.kind == "response":
+            if self._annotate_replies > 0:
+                self._annotate_replies -= 1
+                answered = event.command.text if event.command else event.verb
+                self.note(f"  ↳ that answers {answered}")
             if event.state_after is State.TLS_PENDING:
                 # The typing side must not go on until the upgrade is done (or failed).
                 self._upgrade_done = asyncio.get_running_loop().create_future()
@@ -334,6 +339,38 @@ class SessionDriver:
             except asyncio.TimeoutError:
                 pass  # the transport reports its own handshake timeout
         return event
+
+    async def send_group(self, texts: list[str]) -> list[ReplyEvent | None]:
+        """Pipelining (RFC 2920): send several command lines in ONE write, then match the
+        replies to them in order. Returns one reply event (or None) per line."""
+        if self.conn is None or self.conn.closed or self.core.state in (State.DISCONNECTED, State.CLOSED):
+            self.fail("Not connected to a server, so nothing was sent.", "Use :reconnect, or :connect HOST:PORT.")
+            return []
+        waiters, chunks = [], []
+        for text in texts:
+            try:
+                out = self.core.send_line(text)
+            except LocalProtocolError as exc:
+                self.fail(exc.message, exc.hint)
+                break
+            shown = out.masked_text if out.secret else out.text
+            self.show("client", shown, self.core.tls)
+            self._each("sent", out, tls=self.core.tls)
+            chunks.append(out.data)
+            if out.kind in ("command", "dot", "auth"):
+                waiter = _Waiter(out.command.verb if out.command else out.kind, asyncio.get_running_loop().create_future())
+                self._waiters.append(waiter)
+                waiters.append(waiter)
+        if not chunks:
+            return []
+        self.note(f"{len(chunks)} lines sent in one write (pipelining); the replies come back in the same order")
+        self._annotate_replies = len(waiters)
+        try:
+            await self.conn.send(b"".join(chunks))
+        except TransportError as exc:
+            self._fail_transport(exc)
+            return []
+        return [await self.wait_for(w) for w in waiters]
 
     async def send_raw(self, data: bytes) -> bool:
         """Stream bytes that need no reply (a DATA body from :send)."""

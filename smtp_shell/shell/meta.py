@@ -23,16 +23,30 @@ class MetaCommand:
     example: str
     handler: Callable[..., Awaitable[None]]
     interactive_only: bool = False
+    in_data: bool = False  # also a shell command in DATA mode (otherwise ':' lines there are message text)
 
 
 REGISTRY: dict[str, MetaCommand] = {}
 
 
-def meta(name: str, usage: str, summary: str, example: str, interactive_only: bool = False):
+def meta(name: str, usage: str, summary: str, example: str, interactive_only: bool = False, in_data: bool = False):
     def register(fn):
-        REGISTRY[name] = MetaCommand(name, usage, summary, example, fn, interactive_only)
+        REGISTRY[name] = MetaCommand(name, usage, summary, example, fn, interactive_only, in_data)
         return fn
     return register
+
+
+def handles(line: str, mode: str) -> bool:
+    """Is `line` a shell command in this mode? In command mode every ':' line is; in DATA mode
+    only the commands registered with in_data (a message line may well start with ':')."""
+    if not line.startswith(":"):
+        return False
+    if mode == "command":
+        return True
+    if mode == "data":
+        cmd = REGISTRY.get(split(line)[0])
+        return cmd is not None and (cmd.in_data or cmd.name in getattr(teaching, "DATA_MODE_COMMANDS", ()))
+    return False
 
 
 def split(line: str) -> tuple[str, str]:
@@ -109,6 +123,26 @@ async def _connect(shell, args: str) -> None:
 async def _reconnect(shell, args: str) -> None:
     if await shell.driver.connect():
         await shell.driver.wait_greeting()
+
+
+@meta("pipeline", ":pipeline", "type several commands, then send them in one write (PIPELINING)",
+      ":pipeline  then MAIL FROM:<a@lab.test> / RCPT TO:<b@lab.test> / DATA / empty line", interactive_only=True)
+async def _pipeline(shell, args: str) -> None:
+    driver = shell.driver
+    caps = driver.core.capabilities
+    if caps is None or not caps.has("PIPELINING"):
+        driver.warn("the server has not advertised PIPELINING (send EHLO first); it may reject or mix up the replies")
+    driver.note("type one command per line; an empty line sends them all at once (Ctrl-C cancels)")
+    lines = []
+    while True:
+        line = await shell.ask("pipe> ", False)
+        if line is None:
+            driver.note("pipeline cancelled; nothing was sent")
+            return
+        if not line.strip():
+            break
+        lines.append(line)
+    await driver.send_group(lines)
 
 
 # Commands registered elsewhere (imported for their side effect of registering).

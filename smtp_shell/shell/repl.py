@@ -133,10 +133,10 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
 
 async def _handle_line(shell: ShellContext, text: str, mode: str) -> None:
     driver = shell.driver
+    if meta.handles(text, mode):
+        await meta.dispatch(shell, text)
+        return
     if mode == "command":
-        if text.startswith(":"):
-            await meta.dispatch(shell, text)
-            return
         if not text.strip():
             if text:
                 driver.note("nothing sent: the line holds only spaces (a server would answer 500)")
@@ -152,6 +152,9 @@ async def _handle_line(shell: ShellContext, text: str, mode: str) -> None:
             driver.note("not sent")
             return
     await driver.send(text)
+    # A person cannot out-type a server: settle before prompting again so every reply prints
+    # above a fresh prompt. (Real pipelining from the keyboard: :pipeline.)
+    await driver.wait_idle()
 
 
 async def _offer_abort(shell: ShellContext) -> None:

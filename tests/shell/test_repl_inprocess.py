@@ -62,8 +62,14 @@ def test_repl_session_with_modes_and_meta_commands(aiosmtpd_server):
             await h.type(inp, "ehlo me", "<-  250 ")
             assert h.shell.driver.core.state is State.READY
             await h.type(inp, ":caps", "STARTTLS")
-            await h.type(inp, "MAIL FROM:<a@lab.test>", "250 ")
-            await h.type(inp, "RCPT TO:<b@lab.test>", "250 ")
+            await h.type(inp, ":pipeline", "an empty line sends them all")
+            for line in ("MAIL FROM:<a@lab.test>", "RCPT TO:<b@lab.test>", "RCPT TO:<nobody>"):
+                inp.send_text(line + "\r")
+            await h.type(inp, "", "that answers RCPT TO:<nobody>")
+            assert "3 lines sent in one write" in h.screen
+            # Replies matched in order: the third reply (aiosmtpd's 553 for a bad address) answers the third command.
+            tail = h.screen[h.screen.index("3 lines sent"):]
+            assert tail.index("that answers MAIL") < tail.index("that answers RCPT TO:<b@") < tail.index("that answers RCPT TO:<nobody>")
             await h.type(inp, "DATA", "DATA mode")
             assert h.shell.driver.core.mode == "data"
             await h.type(inp, "Subject: in-process", " -> Subject: in-process")
