@@ -57,7 +57,8 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cafile", type=Path, help="trust this PEM certificate file instead of the system store")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="connect and reply timeout in seconds (default 30)")
     p.add_argument("--helo-name", default=None, metavar="NAME", help="the name completion suggests after EHLO/HELO")
-    p.add_argument("--record", type=Path, metavar="FILE", help="record the session as a transcript")
+    p.add_argument("--record", type=Path, metavar="FILE", help="record the session as a transcript (never the passwords)")
+    p.add_argument("--force", action="store_true", help="let --record overwrite an existing file")
     p.add_argument("--batch", action="store_true", help="read lines from stdin, no prompt (automatic when stdin is not a terminal)")
     p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
 
@@ -93,9 +94,63 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="what a reply code or enhanced status code means")
     p.add_argument("code", metavar="CODE", help="e.g. 550 or 5.7.8")
 
+    _add_transcript_parsers(sub)
+
     # The default command (no sub-command): the embedded lab server + the REPL.
     _add_session_options(parser)
     return parser
+
+
+def _add_transcript_parsers(sub) -> None:
+    """`replay`, `export`, `report` (the transcript tools)."""
+    p = sub.add_parser("replay", help="play a transcript back as it looked live",
+                       description="Play a transcript back through the live shell's rendering. On a terminal: "
+                                   "space pause/resume, right/left one event, ] [ next/previous marker, / search, q quit.")
+    p.add_argument("file", type=Path, metavar="FILE", help="a transcript (.jsonl) recorded with --record or :record")
+    p.add_argument("--speed", type=float, default=1.0, metavar="X", help="play X times as fast (default 1)")
+    p.add_argument("--idle-limit", type=float, default=None, metavar="S", help="never wait more than S seconds between events")
+    p.add_argument("--no-timing", action="store_true", help="print everything at once (the default when not on a terminal)")
+    p.add_argument("--step", action="store_true", help="one exchange per key press (needs a terminal)")
+    p.add_argument("--gloss", action="store_true", help="show a one-line meaning under every reply")
+    p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
+    p.add_argument("--against", metavar="HOST[:PORT]|lab", default=None,
+                   help="re-send the client side to a live server (lab: a fresh embedded lab server) and compare replies; "
+                        "exit status 1 if any reply code differs")
+    p.add_argument("--user", default=None, metavar="NAME", help="the AUTH user name for --against (default: the recorded one)")
+    p.add_argument("--password-env", default=None, metavar="VAR",
+                   help="for --against: the AUTH password is in this environment variable (else asked for, masked)")
+    p.add_argument("--cafile", type=Path, default=None, help="for --against: trust this PEM certificate file")
+    p.add_argument("--insecure", action="store_true", help="for --against: do not verify the server's certificate")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="for --against: reply timeout (default 10)")
+
+    p = sub.add_parser("export", help="turn a transcript into text, Markdown, HTML, SVG or Mermaid")
+    p.add_argument("file", type=Path, metavar="FILE", help="a transcript (.jsonl)")
+    p.add_argument("--format", choices=("text", "md", "html", "svg", "mermaid"), default="text",
+                   help="text (plain conversation), md, html (one self-contained page with a sequence diagram), "
+                        "svg (a still image), mermaid (a sequenceDiagram); default text")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write here instead of stdout")
+    p.add_argument("--gloss", action="store_true", help="a one-line meaning under every reply")
+
+    p = sub.add_parser("report", help="one table over a folder of transcripts, for grading")
+    p.add_argument("folder", type=Path, metavar="DIR", help="the folder with the transcripts (searched recursively)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="table (default), csv or json")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write csv/json here instead of stdout")
+    p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
+
+
+def _transcript_command(module: str, name: str):
+    def run(args) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(args)
+    return run
+
+
+TRANSCRIPT_COMMANDS: dict = {  # name -> handler(args) -> int, filled by the transcript tools
+    "replay": _transcript_command("smtp_shell.shell.recording", "cmd_replay"),
+    "export": _transcript_command("smtp_shell.transcript.commands", "cmd_export"),
+    "report": _transcript_command("smtp_shell.transcript.commands", "cmd_report"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             "lab": _cmd_lab,
             "mailbox": _cmd_mailbox,
             "explain": _cmd_explain,
+            **TRANSCRIPT_COMMANDS,
         }[args.command]
         return int(handler(args))
     except KeyboardInterrupt:
@@ -123,23 +179,44 @@ def _fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> int:
 def _session_options(args, host: str, port: int, **extra):
     from smtp_shell.shell.options import SessionOptions
 
-    return SessionOptions(
+    options = SessionOptions(
         host=host, port=port, implicit_tls=args.tls, insecure=args.insecure,
         cafile=args.cafile, timeout=args.timeout, helo_name=args.helo_name,
-        record=args.record, no_color=args.no_color, **extra,
+        record=args.record, record_force=args.force, no_color=args.no_color, **extra,
     )
+    return options
 
 
 def _run_session(options, batch: bool) -> int:
     if options.cafile is not None and not options.cafile.is_file():
         return _fail(f"the CA file {options.cafile} does not exist; give the path of a PEM certificate")
-    if batch or not sys.stdin.isatty():
-        from smtp_shell.shell.batch import run_batch
+    recorder = None
+    if options.record is not None:
+        from smtp_shell.shell.recording import start_recording
+        from smtp_shell.transcript.format import TranscriptError
 
-        return run_batch(options)
-    from smtp_shell.shell.repl import run_repl
+        try:
+            recorder = start_recording(options.record, options.target, force=options.record_force)
+        except TranscriptError as exc:
+            return _fail(str(exc))
+    listeners = [recorder] if recorder is not None else []
+    status = ExitStatus.ERROR
+    try:
+        if batch or not sys.stdin.isatty():
+            from smtp_shell.shell.batch import run_batch
 
-    return run_repl(options)
+            status = run_batch(options, listeners=listeners)
+        else:
+            from smtp_shell.shell.recording import show_in_toolbar
+            from smtp_shell.shell.repl import run_repl
+
+            status = run_repl(options, listeners=listeners,
+                              on_ready=show_in_toolbar(recorder) if recorder is not None else None)
+        return status
+    finally:
+        if recorder is not None:
+            recorder.close(status)
+            print(f"smtp-shell: the transcript is in {recorder.path}", file=sys.stderr)
 
 
 def _cmd_connect(args) -> int:

@@ -16,6 +16,7 @@ class SessionOptions:
     timeout: float = 30.0
     helo_name: str | None = None
     record: Path | None = None
+    record_force: bool = False  # --force: --record may overwrite an existing file
     no_color: bool = False
     # Set when the target is the embedded lab server: trust exactly its certificate.
     lab_cafile: Path | None = None

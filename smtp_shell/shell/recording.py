@@ -73,7 +73,7 @@ async def _record(shell, args: str) -> None:
     try:
         recorder = start_recording(path, shell.driver.target, force)
     except TranscriptError as exc:
-        raise ValueError(str(exc)[0].upper() + str(exc)[1:]) from None
+        raise ValueError(str(exc)) from None
     atexit.register(recorder.close)  # a normal exit writes the end event even without :record stop
     shell.driver.listeners.append(recorder)
     shell.extras["recording"] = toolbar_label(recorder)

@@ -71,8 +71,8 @@ def _toolbar(shell: ShellContext):
     return render
 
 
-def run_repl(options: SessionOptions, listeners=()) -> int:
-    return asyncio.run(repl_session(options, listeners=listeners))
+def run_repl(options: SessionOptions, listeners=(), on_ready=None) -> int:
+    return asyncio.run(repl_session(options, listeners=listeners, on_ready=on_ready))
 
 
 async def repl_session(options: SessionOptions, *, input=None, output=None, console=None,

@@ -1,0 +1,16 @@
+"""Transcripts: a session recorded as versioned JSON Lines, and the tools that read them back.
+
+    format.py    the file format: header, event kinds, field types, `TranscriptError`
+    recorder.py  a session listener that writes events as they happen (flushed per event)
+    reader.py    reads a file back (reports torn or unfinished files as incomplete)
+    replay.py    plays a transcript through the live shell's `Renderer`, with timing
+    player.py    the interactive player (pause, step, markers, search) on a terminal
+    against.py   re-sends the client side to a live server and compares the replies
+    summary.py   what happened in a session (TLS, login, messages, errors), for export and report
+    export.py    text, Markdown, HTML (with a sequence diagram), SVG and Mermaid
+    report.py    one table over a folder of transcripts, for grading
+    commands.py  the `replay`, `export` and `report` sub-commands
+
+Nothing here imports `smtp_shell.shell`: the recorder has the same method names as the shell's
+`Listener`, and `against` is handed a session driver by its caller.
+"""
