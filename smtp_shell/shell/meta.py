@@ -45,7 +45,7 @@ def handles(line: str, mode: str) -> bool:
         return True
     if mode == "data":
         cmd = REGISTRY.get(split(line)[0])
-        return cmd is not None and (cmd.in_data or cmd.name in getattr(teaching, "DATA_MODE_COMMANDS", ()))
+        return cmd is not None and cmd.in_data
     return False
 
 

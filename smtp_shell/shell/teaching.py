@@ -24,14 +24,6 @@ from smtp_shell.shell.meta import meta
 BLOCK = 64 * 1024           # :send reads and streams the file in blocks of this size
 SHOW_LINES = 60             # :compose sends longer messages with only their first lines shown
 PASSWORD_ENV = "SMTP_SHELL_PASSWORD"
-DATA_MODE_COMMANDS = ("compose", "send")
-
-
-def runs_in_data(line: str) -> bool:
-    """True for the helpers that work in DATA mode (`:compose`, `:send FILE`): the REPL and batch
-    mode should dispatch these lines instead of sending them as message text."""
-    name = line[1:].strip().partition(" ")[0].lower() if line.startswith(":") else ""
-    return name in DATA_MODE_COMMANDS
 
 
 # ---- explanations -----------------------------------------------------------------------------
@@ -195,22 +187,27 @@ _BASE64_LINE = re.compile(rb"[A-Za-z0-9+/]{40,}={0,2}")
 
 
 def show_wire(console, wire: bytes) -> None:
-    """The message as it will go on the wire, long base64 runs elided, every line shown safely."""
+    """The message as it will go on the wire, long runs of encoded lines elided, every line shown safely."""
     lines = wire.split(b"\r\n")[:-1]
-    run = 0
-    for i, raw in enumerate(lines):
-        run = run + 1 if _BASE64_LINE.fullmatch(raw) else 0
-        if run == 4:
-            rest = 0
-            while i + rest < len(lines) and _BASE64_LINE.fullmatch(lines[i + rest]):
-                rest += 1
-            if rest > 1:
-                console.print(Text(f"  │ … {rest} more lines of base64 …", style="italic"))
-        if run < 4 or (run >= 4 and not _BASE64_LINE.fullmatch(lines[i + 1] if i + 1 < len(lines) else b"") and run == 4):
-            if run < 4 or rest <= 1:
-                line = Text("  │ ")
-                line.append_text(visible(raw.decode("utf-8", "replace")))
-                console.print(line, soft_wrap=True)
+
+    def emit(raw: bytes) -> None:
+        line = Text("  │ ")
+        line.append_text(visible(raw.decode("utf-8", "replace")))
+        console.print(line, soft_wrap=True)
+
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _BASE64_LINE.fullmatch(lines[j]):
+            j += 1
+        if j - i > 4:
+            for raw in lines[i:i + 3]:
+                emit(raw)
+            console.print(Text(f"  │ … {j - i - 3} more lines like these …", style="italic"))
+            i = j
+        else:
+            emit(lines[i])
+            i += 1
 
 
 async def _ask_lines(shell, prompt: str) -> list[str] | None:
@@ -272,16 +269,18 @@ async def _ask_draft(shell):
 
 
 def _what_to_type(shell, draft) -> None:
+    """Tell the student which commands to type before `:compose send`, asking the state table."""
     from smtp_shell.protocol import advisor
     from smtp_shell.protocol import message as m
-    d, core = shell.driver, shell.driver.core
-    state = advisor.projected_state(core)
-    steps = advisor.steps_to(state, "DATA") or []
-    before = [v for v in steps if v not in ("MAIL", "RCPT")]
-    commands = [c for c in m.envelope_commands(draft)
-                if c.split()[0] == "DATA" or c.split()[0] in steps]
-    if "EHLO" in before or "HELO" in before:
-        commands.insert(0, "EHLO <your-domain>")
+    d = shell.driver
+    commands = m.envelope_commands(draft)
+    steps = advisor.steps_to(advisor.projected_state(d.core), "DATA") if d.connected else None
+    if steps is None:
+        commands = [":reconnect", "EHLO <your-domain>", *commands]
+    else:
+        commands = [c for c in commands if c.split()[0] in steps or c == "DATA"]
+        if {"EHLO", "HELO"} & set(steps):
+            commands.insert(0, "EHLO <your-domain>")
     d.note("to send it, type: " + "  |  ".join(commands) + "  |  then :compose send")
 
 
@@ -308,7 +307,7 @@ async def _send_composed(shell, wire: bytes) -> None:
 
 @meta("compose", ":compose [send|show|forget]",
       "build a MIME message (UTF-8, HTML, attachments), show it as sent; after DATA's 354 send it",
-      ":compose", interactive_only=True)
+      ":compose", interactive_only=True, in_data=True)
 async def _compose(shell, args: str) -> None:
     from smtp_shell.protocol import message as m
     from smtp_shell.protocol.dates import rfc5322_date
@@ -345,14 +344,14 @@ async def _compose(shell, args: str) -> None:
             d.note(f"an address is not ASCII: send MAIL FROM:<...> SMTPUTF8 ({offered})")
     if d.core.mode == "data" and sub in ("send", "show+"):
         await _send_composed(shell, wire)
-    elif sub != "show":
+    else:
         _what_to_type(shell, draft)
 
 
 # ---- :send FILE -------------------------------------------------------------------------------------
 
 @meta("send", ":send FILE", "stream a message file (.eml) as the DATA body, dot-stuffed, after DATA's 354",
-      ":send report.eml")
+      ":send report.eml", in_data=True)
 async def _send(shell, args: str) -> None:
     from smtp_shell.protocol.capabilities import human_size
     from smtp_shell.protocol.commands import DotStuffer
