@@ -37,6 +37,10 @@ def add_enhanced_code(status: str) -> str:
 
 
 class LabSMTP(SMTP):
+    # The challenges students meet on real servers (aiosmtpd's default is "User Name\0").
+    AuthLoginUsernameChallenge = "Username:"
+    AuthLoginPasswordChallenge = "Password:"
+
     def __init__(self, handler, *, lab, implicit_tls: bool = False, **kwargs):
         # aiosmtpd keeps this dict on the class and clears it for every new connection;
         # a per-connection copy keeps concurrent sessions from changing each other's limits.
