@@ -88,3 +88,25 @@ def sensible_verbs(state: State) -> list[str]:
         if state in froms and not verb.startswith("<") and (2 in classes or 3 in classes):
             seen[verb] = None
     return list(seen)
+
+
+def mermaid() -> str:
+    """The state table as a Mermaid `stateDiagram-v2` (docs/states.md is generated from this)."""
+    lines = ["stateDiagram-v2", "    [*] --> DISCONNECTED", "    DISCONNECTED --> CONNECTED: connect"]
+    seen = set()
+    for froms, verb, classes, to in TRANSITIONS:
+        for f in froms:
+            target = f if to is None else to
+            label = f"{verb.strip('<>')} {'/'.join(f'{c}xx' for c in classes)}"
+            if target is f or (f, target, label) in seen:
+                continue
+            seen.add((f, target, label))
+            lines.append(f"    {f.name} --> {target.name}: {label}")
+    lines.append("    TLS_PENDING --> GREETED: TLS handshake done (EHLO again)")
+    lines.append("    CLOSED --> [*]")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m smtp_shell.protocol.states > diagram
+    print(mermaid(), end="")
+

@@ -34,3 +34,12 @@ def test_every_row_names_real_states():
     for froms, verb, classes, to in TRANSITIONS:
         assert froms and all(isinstance(f, State) for f in froms)
         assert set(classes) <= {2, 3, 4, 5}
+
+
+def test_docs_diagram_is_generated_from_the_table():
+    from pathlib import Path
+
+    from smtp_shell.protocol.states import mermaid
+
+    doc = (Path(__file__).parents[2] / "docs" / "states.md").read_text(encoding="utf-8")
+    assert mermaid() in doc, "docs/states.md is stale: regenerate it with python -m smtp_shell.protocol.states"
