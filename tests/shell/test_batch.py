@@ -3,8 +3,6 @@ EHLO, STARTTLS (verified with --cafile), EHLO, AUTH LOGIN by hand, a message byt
 
 from __future__ import annotations
 
-import pytest
-
 from smtp_shell.status import ExitStatus
 from tests.shell.helpers import B64_PASSWORD, EXPECTED_MESSAGE, FULL_SESSION, run_cli
 from tests.support.servers import PASSWORD, free_port

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from smtp_shell.transcript.export import mermaid_escape, to_html, to_markdown, to_mermaid, to_svg, to_text
+from smtp_shell.transcript.export import mermaid_escape, to_html, to_markdown, to_mermaid, to_svg
 from smtp_shell.transcript.reader import read_transcript
 from smtp_shell.transcript.recorder import Recorder
 from tests.transcript.helpers import SHIPPED, Clock, cli, reply, small_transcript
