@@ -95,10 +95,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("code", metavar="CODE", help="e.g. 550 or 5.7.8")
 
     _add_transcript_parsers(sub)
+    _add_lesson_parser(sub)
 
     # The default command (no sub-command): the embedded lab server + the REPL.
     _add_session_options(parser)
     return parser
+
+
+def _add_lesson_parser(sub) -> None:
+    """`lesson [NAME]`: list the guided lessons, or run one (see docs/lessons.md)."""
+    p = sub.add_parser("lesson", help="list the guided lessons, or run one",
+                       description="Without NAME: list the lessons. With NAME (an id, a number or a unique prefix): "
+                                   "start the lab server the lesson needs and open the shell with the lesson beside it.")
+    p.add_argument("name", nargs="?", default=None, metavar="NAME", help="the lesson to run, e.g. 2 or first-message")
+    p.add_argument("--lessons-dir", type=Path, default=None, metavar="DIR", help="also offer the lessons (.toml) in DIR")
+    p.add_argument("--server", default=None, metavar="HOST:PORT", help="use this server instead of starting a lab server")
+    p.add_argument("--mailbox", type=Path, default=None, metavar="DIR", help="the lab mailbox folder (with --server: where to look for saved mail)")
+    p.add_argument("--record-dir", type=Path, default=None, metavar="DIR", help="where the transcript goes (default ./transcripts)")
+    p.add_argument("--no-record", action="store_true", help="do not record a transcript")
+    p.add_argument("--cafile", type=Path, default=None, help="with --server: trust this PEM certificate file")
+    p.add_argument("--insecure", action="store_true", help="with --server: do not verify the server's certificate")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="connect and reply timeout in seconds (default 30)")
+    p.add_argument("--batch", action="store_true", help="read lines from stdin, no prompt (automatic when stdin is not a terminal)")
+    p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
 
 
 def _add_transcript_parsers(sub) -> None:
@@ -164,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             "mailbox": _cmd_mailbox,
             "explain": _cmd_explain,
             **TRANSCRIPT_COMMANDS,
+            "lesson": _cmd_lesson,
         }[args.command]
         return int(handler(args))
     except KeyboardInterrupt:
@@ -230,8 +250,8 @@ def _cmd_connect(args) -> int:
 def _cmd_default(args) -> int:
     from smtp_shell.lab import LabConfig, LabServer
 
-    server = LabServer(LabConfig(host="127.0.0.1", port=0))
     try:
+        server = LabServer(LabConfig(host="127.0.0.1", port=0))
         server.start()
     except Exception as exc:  # the lab server explains its own failures in one sentence
         return _fail(f"could not start the lab server: {exc}")
@@ -255,6 +275,12 @@ def _cmd_mailbox(args) -> int:
     from smtp_shell.lab.console import run_mailbox
 
     return run_mailbox(args)
+
+
+def _cmd_lesson(args) -> int:
+    from smtp_shell.lessons.run import cmd_lesson
+
+    return cmd_lesson(args)
 
 
 def _cmd_explain(args) -> int:

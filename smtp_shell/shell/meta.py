@@ -148,3 +148,4 @@ async def _pipeline(shell, args: str) -> None:
 # Commands registered elsewhere (imported for their side effect of registering).
 from smtp_shell.shell import teaching  # noqa: E402,F401
 from smtp_shell.shell import recording  # noqa
+from smtp_shell.shell import lessonui  # noqa

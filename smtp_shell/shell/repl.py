@@ -65,6 +65,8 @@ def _toolbar(shell: ShellContext):
         tls = "TLS" if core.tls else "plain"
         user = core.authenticated_user or "not logged in"
         rec = shell.extras.get("recording") or "not recording"
+        extra = shell.extras.get("toolbar_extra")  # e.g. the lesson's progress (shell/lessonui.py)
+        rec += f" │ {extra()}" if callable(extra) else ""
         return FormattedText([
             ("class:bottom-toolbar", f" {d.target} │ {tls} │ {core.state.label} │ {user} │ {rec} │ :help "),
         ])
@@ -117,6 +119,8 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
             except KeyboardInterrupt:
                 if mode == "data":
                     await _offer_abort(shell)
+                elif mode == "auth":
+                    driver.note("AUTH is still in progress; to cancel it, send a line with only * (RFC 4954).")
                 continue
             except EOFError:
                 shell.leaving = True

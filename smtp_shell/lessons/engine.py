@@ -1,0 +1,246 @@
+"""The lesson engine: a session listener that watches the protocol and moves through the steps.
+
+Why this exists: the student types everything; the engine only looks. Each reply (and TLS
+starting) is offered to the current step's check: PASS draws a chapter marker (recorded in the
+transcript), shows the step's notice and the next step; FAIL, or any 4xx/5xx reply the step did
+not ask for, counts a failed attempt and explains the reply code in the step's own words (or the
+catalogue's). `:hint`, `:skip`, `:restart` and `:lesson` reach it through `shell/lessonui.py`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from smtp_shell.lessons.checks import Outcome
+from smtp_shell.lessons.facts import Facts, Happening
+from smtp_shell.lessons.model import Lesson
+from smtp_shell.lessons.progress import Progress
+from smtp_shell.protocol.catalogue import lookup
+from smtp_shell.render import Renderer
+from smtp_shell.shell import lessonui
+from smtp_shell.shell.driver import Listener
+
+_PLACEHOLDER = re.compile(r"\{(message|mailbox|transcript)\}")
+
+
+class LessonEngine(Listener):
+    def __init__(self, lesson: Lesson, console, *, mailbox: Path | None = None, progress: Progress | None = None,
+                 transcript: Path | None = None, recorder=None, clock=time.monotonic) -> None:
+        self.lesson = lesson
+        self.console = console
+        self.facts = Facts(mailbox=mailbox)
+        self.progress = progress
+        self.transcript = transcript
+        self.recorder = recorder
+        self.driver = None
+        self.shell = None
+        self._clock = clock
+        self.log: list[tuple[int, str, str]] = []   # (step number, "pass"|"fail"|"hint"|"skip", text)
+        self._reset()
+
+    def _reset(self) -> None:
+        n = len(self.lesson.steps)
+        self.index = 0
+        self.states = ["todo"] * n
+        self.attempts = [0] * n
+        self.hints_used = [0] * n
+        self.complete = False
+        self.started = self._clock()
+        self.ended: float | None = None
+        self._show_on_greeting = True
+        self.facts.new_step()
+        for step in self.lesson.steps:
+            step.check.reset()
+
+    @property
+    def step(self):
+        return self.lesson.steps[self.index] if self.index < len(self.lesson.steps) else None
+
+    # -- starting -----------------------------------------------------------------------------
+    def begin(self) -> None:
+        """Before the session: remember the mailbox as it is, show the intro and earlier progress."""
+        self.facts.start()
+        before = None
+        if self.progress is not None:
+            done = self.progress.passed_before(self.lesson.id)
+            if done:
+                finished = " and finished the lesson" if self.progress.completed_before(self.lesson.id) else ""
+                before = (f"Last time you passed step{'s' if len(done) > 1 else ''} {', '.join(map(str, done))} "
+                          f"of {len(self.lesson.steps)}{finished}. The server has forgotten that session, "
+                          "so this run starts again at step 1.")
+        lessonui.show_intro(self.console, title=self.lesson.title, goal=self.lesson.goal, minutes=self.lesson.minutes,
+                            intro=self.lesson.intro, steps=len(self.lesson.steps), before=before)
+
+    def lesson_command(self, shell) -> None:
+        """The shell this lesson runs in (called from on_ready and from every lesson command)."""
+        self.shell, self.driver = shell, shell.driver
+        shell.extras["lesson"] = self
+        shell.extras["toolbar_extra"] = self.toolbar_text
+
+    def toolbar_text(self) -> str:
+        if self.complete:
+            return f"lesson {self.lesson.id}: complete"
+        return f"lesson {self.lesson.id}: step {self.index + 1}/{len(self.lesson.steps)} " \
+               f"{lessonui.marks_line(self.states, self.index)}"
+
+    # -- what the session does (Listener) -------------------------------------------------------
+    def connected(self, target: str, tls: bool = False) -> None:
+        self.facts.connected(tls)
+
+    def closed(self, reason: str) -> None:
+        self.facts.closed()
+
+    def tls_info(self, info) -> None:
+        self.facts.tls_started()
+        self._offer(Happening("tls"))
+
+    def sent(self, outgoing, *, tls: bool = False) -> None:
+        self.facts.sent(outgoing)
+
+    def server_reply(self, event, *, tls: bool = False) -> None:
+        self.facts.reply(event, tls)
+        if event.kind == "greeting" and self._show_on_greeting:
+            self._show_on_greeting = False
+            self.show_step()
+            if event.reply.klass == 2:
+                return
+        self._offer(Happening("reply", event))
+
+    # -- judging ----------------------------------------------------------------------------------
+    def _offer(self, happening: Happening) -> None:
+        step = self.step
+        if step is None or self.complete:
+            return
+        outcome = step.check.evaluate(happening, self.facts)
+        if outcome is None and happening.kind == "reply" and happening.event.reply.klass in (4, 5):
+            event = happening.event
+            outcome = Outcome(False, f"the server refused {event.verb or 'the session'} with {event.reply.code}",
+                              event.reply.code)
+        if outcome is None or outcome.progress:
+            return
+        if outcome.passed:
+            self._passed()
+            return
+        if outcome.code is None and happening.kind == "reply" and happening.event.reply.klass in (4, 5):
+            outcome = Outcome(False, outcome.reason, happening.event.reply.code)
+        self._failed(outcome)
+
+    def _explanation(self, code: int | None) -> str | None:
+        own = self.step.explanation_for(code)
+        if own or code is None or code < 400:
+            return own
+        entry = lookup(str(code))
+        return f"{code}: {entry.summary}. {entry.explanation}" if entry else None
+
+    def _failed(self, outcome: Outcome) -> None:
+        i, step = self.index, self.step
+        self.attempts[i] += 1
+        self.states[i] = "failed"
+        explanation = self._explanation(outcome.code)
+        explanation = self._fill(explanation) if explanation else None
+        self.log.append((step.number, "fail", "\n".join(t for t in (outcome.reason, explanation) if t)))
+        self._record_note(f"lesson step {step.number}: not yet ({outcome.reason})")
+        lessonui.show_fail(self.console, number=step.number, attempt=self.attempts[i], reason=outcome.reason,
+                           explanation=explanation, hints_left=self.hints_used[i] < len(step.hints))
+
+    def _passed(self) -> None:
+        step = self.step
+        self.states[self.index] = "passed"
+        self.log.append((step.number, "pass", step.title))
+        self._marker(f"step {step.number} passed: {step.title}")
+        lessonui.show_pass(self.console, number=step.number, notice=self._fill(step.notice))
+        if self.progress is not None:
+            self.progress.record(self.lesson.id, [step.number], completed=False)
+        self._advance()
+
+    def _advance(self) -> None:
+        self.index += 1
+        self.facts.new_step()
+        if self.step is None:
+            self._finish()
+            return
+        self.step.check.reset()
+        self.show_step()
+
+    def _finish(self) -> None:
+        self.complete = True
+        self.ended = self._clock()
+        if self.progress is not None and "skipped" not in self.states:
+            self.progress.record(self.lesson.id, [], completed=True)
+        self.summary()
+        self.console.print("You can go on exploring in this session; :quit (or Ctrl-D) leaves.")
+
+    # -- drawing ------------------------------------------------------------------------------------
+    def _fill(self, text: str) -> str:
+        values = {"message": str(self.facts.saved[-1]) if self.facts.saved else "(no message saved yet)",
+                  "mailbox": str(self.facts.mailbox or "(unknown)"), "transcript": str(self.transcript or "(none)")}
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+    def _marker(self, label: str) -> None:
+        if self.driver is not None:
+            self.driver.marker(label)
+            return
+        Renderer(self.console).note(f"--- {label} ---")
+        if self.recorder is not None:
+            self.recorder.marker(label)
+
+    def _record_note(self, text: str) -> None:
+        targets = [x for x in self.driver.listeners if x is not self] if self.driver else [self.recorder]
+        for target in targets:
+            if target is not None:
+                target.note(text)
+
+    def show_step(self) -> None:
+        step = self.step
+        if step is None:
+            self.summary()
+            return
+        self._record_note(f"lesson step {step.number}/{len(self.lesson.steps)}: {step.title}")
+        lessonui.show_step(self.console, number=step.number, total=len(self.lesson.steps), title=step.title,
+                           instruction=self._fill(step.instruction), states=self.states)
+
+    def summary(self) -> None:
+        rows = [(str(s.number), s.title, self.states[i] if self.states[i] != "failed" else "not done",
+                 self.attempts[i], self.hints_used[i]) for i, s in enumerate(self.lesson.steps)]
+        end = self.ended if self.ended is not None else self._clock()
+        extra = []
+        if self.facts.saved:
+            extra.append("Messages saved: " + ", ".join(str(p) for p in self.facts.saved[-3:])
+                         + " (smtp-shell mailbox lists them)")
+        if self.transcript:
+            extra.append(f"Transcript: {self.transcript}")
+        lessonui.show_summary(self.console, title=self.lesson.title, rows=rows, complete=self.complete,
+                              minutes=(end - self.started) / 60, extra=extra)
+
+    # -- the lesson commands ----------------------------------------------------------------------------
+    def hint(self) -> None:
+        step = self.step
+        if step is None:
+            raise ValueError("The lesson is complete; there is nothing to hint at.")
+        i = self.index
+        shown = min(self.hints_used[i], len(step.hints) - 1)
+        if self.hints_used[i] < len(step.hints):
+            self.hints_used[i] += 1
+        self.log.append((step.number, "hint", step.hints[shown]))
+        lessonui.show_hint(self.console, number=step.number, index=shown + 1, total=len(step.hints),
+                           text=self._fill(step.hints[shown]), last=shown == len(step.hints) - 1)
+
+    def skip(self) -> None:
+        step = self.step
+        if step is None:
+            raise ValueError("The lesson is complete; there is no step to skip.")
+        self.states[self.index] = "skipped"
+        self.log.append((step.number, "skip", step.title))
+        self.console.print(f"step {step.number} skipped")
+        self._advance()
+
+    def restart(self) -> None:
+        self._reset()
+        self.console.print(f"Starting {self.lesson.title} over from step 1 on a new connection.")
+
+    def end_of_session(self) -> None:
+        """The session is over: a summary if the lesson was left unfinished."""
+        if not self.complete:
+            self.summary()

@@ -1,0 +1,168 @@
+"""Criteria over a message the lab saved: headers, Date, MIME structure, encodings, UTF-8.
+
+Why this exists: a lesson about headers or MIME is judged on what actually arrived, not on what
+the student meant to type. Each criterion looks at the parsed `.eml` (standard `email` package)
+and returns None when met, else one sentence saying what is missing.
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.parser
+import email.policy
+import re
+from pathlib import Path
+
+from smtp_shell.lab.mailbox import split_trace
+from smtp_shell.protocol.dates import check_date_header
+
+_MSG_ID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def parse(path: Path) -> tuple[email.message.EmailMessage, email.message.Message]:
+    """(the message decoded with policy=default, the same with raw headers), trace headers removed."""
+    _, body = split_trace(Path(path).read_bytes())
+    decoded = email.parser.BytesParser(policy=email.policy.default).parsebytes(body)
+    raw = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(body)
+    return decoded, raw
+
+
+def _raw_header(raw: email.message.Message, name: str) -> str | None:
+    value = raw.get(name)
+    return None if value is None else str(value)
+
+
+def _parts(msg: email.message.Message):
+    return list(msg.walk())
+
+
+def _subject(msg, raw, want: str) -> str | None:
+    value = " ".join(str(msg.get("Subject", "")).split())
+    if value.casefold() != " ".join(want.split()).casefold():
+        shown = f"'{value}'" if value else "no Subject"
+        return f"the saved message has {shown}, and this step wants the Subject '{want}'"
+    return None
+
+
+def _headers_present(msg, raw, want) -> str | None:
+    names = [want] if isinstance(want, str) else list(want)
+    missing = [n for n in names if raw.get(n) is None]
+    if missing:
+        return f"the saved message has no {', '.join(missing)} header{'s' if len(missing) > 1 else ''}"
+    return None
+
+
+def _date_valid(msg, raw, want: bool) -> str | None:
+    value = _raw_header(raw, "Date")
+    if value is None:
+        return "the saved message has no Date header" if want else None
+    problem = check_date_header(value.strip())
+    if want and problem:
+        return f"its Date header is not an RFC 5322 date-time: {problem}"
+    return None
+
+
+def _date_local(msg, raw, want: bool) -> str | None:
+    value = (_raw_header(raw, "Date") or "").split()
+    zone = value[-1] if value else ""
+    is_utc = zone in ("+0000", "-0000", "GMT", "UT", "UTC", "Z")
+    if want and (not zone or is_utc):
+        return f"its Date is in UTC ({zone or 'no zone'}); this step wants a local zone offset such as +0100 or -0500"
+    return None
+
+
+def _message_id_valid(msg, raw, want: bool) -> str | None:
+    value = (_raw_header(raw, "Message-ID") or "").strip()
+    if want and not _MSG_ID.match(value):
+        return ("the saved message has no Message-ID header" if not value else
+                f"its Message-ID {value!r} is not of the form <unique-part@domain>")
+    return None
+
+
+def _multipart(msg, raw, want) -> str | None:
+    if want is True and not msg.is_multipart():
+        return f"the saved message is {msg.get_content_type()}, not multipart"
+    if isinstance(want, str) and msg.get_content_type() != f"multipart/{want.lower()}":
+        return f"the saved message is {msg.get_content_type()}, and this step wants multipart/{want.lower()}"
+    return None
+
+
+def _attachment(msg, raw, want: bool) -> str | None:
+    found = any(p.get_content_disposition() == "attachment" for p in _parts(msg))
+    if want and not found:
+        return "no part of the saved message has Content-Disposition: attachment"
+    return None
+
+
+def _html(msg, raw, want: bool) -> str | None:
+    if want and not any(p.get_content_type() == "text/html" for p in _parts(msg)):
+        return "the saved message has no text/html part"
+    return None
+
+
+def _transfer_encoding(msg, raw, want: str) -> str | None:
+    found = {str(p.get("Content-Transfer-Encoding", "7bit")).strip().lower() for p in _parts(msg)
+             if not p.is_multipart()}
+    if want.lower() not in found:
+        return f"no part of the saved message uses Content-Transfer-Encoding: {want.lower()} (found {', '.join(sorted(found))})"
+    return None
+
+
+def _encoded_subject(msg, raw, want: bool) -> str | None:
+    value = _raw_header(raw, "Subject") or ""
+    if want and not _ENCODED_WORD.search(value):
+        return "the Subject was sent without an RFC 2047 encoded word (=?utf-8?b?...?=)"
+    return None
+
+
+def _utf8_body(msg, raw, want: bool) -> str | None:
+    if not want:
+        return None
+    try:
+        part = msg.get_body(preferencelist=("plain", "html"))
+    except Exception:
+        part = None
+    if part is None:
+        return "the saved message has no text body"
+    charset = str(part.get_param("charset") or "").lower()
+    if charset not in ("utf-8", "utf8"):
+        return f"its text part declares charset={charset or 'nothing (us-ascii)'}, not utf-8"
+    try:
+        text = part.get_content()
+    except Exception:
+        return "its text part cannot be decoded as UTF-8"
+    if text.isascii():
+        return "its body is plain ASCII; write a few non-ASCII characters such as é or ü"
+    return None
+
+
+CRITERIA = {  # name -> (allowed parameter types, function)
+    "subject": ((str,), _subject),
+    "header_present": ((str, list), _headers_present),
+    "date_valid": ((bool,), _date_valid),
+    "date_local": ((bool,), _date_local),
+    "message_id_valid": ((bool,), _message_id_valid),
+    "multipart": ((bool, str), _multipart),
+    "attachment": ((bool,), _attachment),
+    "html": ((bool,), _html),
+    "transfer_encoding": ((str,), _transfer_encoding),
+    "encoded_subject": ((bool,), _encoded_subject),
+    "utf8_body": ((bool,), _utf8_body),
+}
+
+
+def judge(path: Path, criteria: dict) -> str | None:
+    """None if the message at `path` meets every criterion, else the first problem."""
+    try:
+        msg, raw = parse(path)
+    except OSError as exc:
+        return f"the saved message {path} cannot be read ({exc.strerror or exc})"
+    for name, want in criteria.items():
+        try:
+            problem = CRITERIA[name][1](msg, raw, want)
+        except Exception as exc:  # a malformed message must not break the lesson
+            problem = f"the saved message could not be checked for {name} ({exc.__class__.__name__})"
+        if problem:
+            return problem
+    return None

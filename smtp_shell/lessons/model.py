@@ -1,0 +1,56 @@
+"""The lesson as data: a lesson, its ordered steps and the lab server settings it needs.
+
+Why this exists: the loader validates a TOML file once into these plain objects, so the engine,
+the CLI listing and the tests never look at raw TOML again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class LessonError(Exception):
+    """A lesson file that cannot be used (the message is one sentence naming the file)."""
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    users: dict[str, str] = field(default_factory=dict)
+    allow_plain_auth: bool = False
+    faults: dict = field(default_factory=dict)      # validated with lab.Faults.from_mapping
+    max_message_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int                   # 1-based
+    title: str
+    instruction: str
+    check: object                 # a checks.Check
+    hints: tuple[str, ...]
+    explain: dict[str, str] = field(default_factory=dict)   # "550" | "5xx" | "other" -> text
+    notice: str = ""
+    golden: tuple[str, ...] = ()  # what a good student types for this step
+    wrong: tuple[str, ...] = ()   # a wrong attempt (plus any lines that recover from it)
+
+    def explanation_for(self, code: int | None) -> str | None:
+        """The step's own words for a reply code: exact code, then its class, then "other"."""
+        if code is not None:
+            for key in (str(code), f"{code // 100}xx"):
+                if key in self.explain:
+                    return self.explain[key]
+        return self.explain.get("other")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    goal: str
+    minutes: int
+    intro: str
+    steps: tuple[Step, ...]
+    lab: LabSettings = field(default_factory=LabSettings)
+    path: Path | None = None
+    order: int = 999              # from the file name's number prefix ("02-first-message.toml")

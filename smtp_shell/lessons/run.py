@@ -1,0 +1,156 @@
+"""`smtp-shell lesson`: list the lessons, or run one against its own lab server (or `--server`).
+
+Why this exists: this is where a lesson meets the rest of smtp-shell: the lab server configured
+from the lesson file, the transcript recorder, the REPL or batch mode, and the summary at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import sys
+from pathlib import Path
+
+from smtp_shell.lessons.engine import LessonEngine
+from smtp_shell.lessons.loader import discover, resolve
+from smtp_shell.lessons.model import Lesson
+from smtp_shell.lessons.progress import Progress
+from smtp_shell.status import ExitStatus
+
+
+def _fail(message: str) -> int:
+    print(f"smtp-shell: {message}", file=sys.stderr)
+    return int(ExitStatus.ERROR)
+
+
+def lab_config(lesson: Lesson, mailbox: Path | None = None, cert_dir: Path | None = None):
+    """The `LabConfig` a lesson asks for (a free loopback port)."""
+    from smtp_shell.lab import Faults, LabConfig
+
+    extra = {"max_message_size": lesson.lab.max_message_size} if lesson.lab.max_message_size else {}
+    return LabConfig(host="127.0.0.1", port=0, mailbox=mailbox, users=dict(lesson.lab.users),
+                     allow_plain_auth=lesson.lab.allow_plain_auth, faults=Faults.from_mapping(lesson.lab.faults),
+                     cert_dir=cert_dir, **extra)
+
+
+def list_lessons(lessons: list[Lesson], no_color: bool) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from smtp_shell.render import make_console
+
+    table = Table(box=box.SIMPLE, title="Lessons (run one with: smtp-shell lesson NAME)", title_justify="left")
+    for name, justify in (("#", "right"), ("id", "left"), ("title", "left"), ("goal", "left"), ("min", "right")):
+        table.add_column(name, justify=justify)
+    for lesson in lessons:
+        table.add_row(str(lesson.order) if lesson.order < 999 else "", lesson.id, Text(lesson.title),
+                      Text(lesson.goal), str(lesson.minutes))
+    make_console(no_color).print(table)
+
+
+def cmd_lesson(args) -> int:
+    lessons, errors = discover(args.lessons_dir)
+    for error in errors:
+        print(f"smtp-shell: {error}", file=sys.stderr)
+    if args.name is None:
+        list_lessons(lessons, args.no_color)
+        return int(ExitStatus.ERROR if errors else ExitStatus.OK)
+    lesson = resolve(args.name, lessons)
+    if lesson is None:
+        broken = [e for e in errors if args.name.lower() in str(e).lower()]
+        if broken:
+            return int(ExitStatus.ERROR)  # already explained above
+        return _fail(f"there is no lesson {args.name!r}; run `smtp-shell lesson` to list them")
+    return run_lesson(lesson, args)
+
+
+def _record_path(lesson: Lesson, record_dir: Path | None) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = Path(record_dir or "transcripts")
+    path, n = folder / f"{lesson.id}-{stamp}.jsonl", 1
+    while path.exists():  # two runs in the same second
+        n += 1
+        path = folder / f"{lesson.id}-{stamp}-{n}.jsonl"
+    return path
+
+
+def run_lesson(lesson: Lesson, args) -> int:
+    from smtp_shell.cli import parse_hostport
+    from smtp_shell.render import make_console
+    from smtp_shell.shell.options import SessionOptions
+
+    server = None
+    if args.server:
+        try:
+            host, port = parse_hostport(args.server, 25)
+        except ValueError as exc:
+            return _fail(str(exc))
+        mailbox = args.mailbox
+        options = SessionOptions(host=host, port=port, cafile=args.cafile, insecure=args.insecure,
+                                 timeout=args.timeout, no_color=args.no_color, lab_mailbox=mailbox)
+    else:
+        from smtp_shell.lab import LabServer
+
+        server = LabServer(lab_config(lesson, args.mailbox))
+        try:
+            server.start()
+        except Exception as exc:  # LabError: one sentence
+            return _fail(f"could not start the lab server: {exc}")
+        mailbox = server.mailbox
+        options = SessionOptions(host=server.host, port=server.port, timeout=args.timeout, no_color=args.no_color,
+                                 lab_cafile=server.cert_path, lab_mailbox=server.mailbox)
+    try:
+        return _session(lesson, args, options, mailbox, server, make_console(args.no_color))
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
+    recorder = None
+    path = None
+    if not args.no_record:
+        from smtp_shell.shell.recording import start_recording
+        from smtp_shell.transcript.format import TranscriptError
+
+        path = _record_path(lesson, args.record_dir)
+        try:
+            recorder = start_recording(path, options.target, lesson=lesson.id)
+        except TranscriptError as exc:
+            return _fail(str(exc))
+    engine = LessonEngine(lesson, console, mailbox=mailbox, progress=Progress(), transcript=path, recorder=recorder)
+    if server is not None:
+        console.print(f"Lab server for this lesson on {server.host}:{server.port}; mail is saved in {server.mailbox} "
+                      f"(log in as {server.default_account_hint()}).")
+    else:
+        console.print(f"Using the server {options.target}; this lesson expects a lab server set up as in its file "
+                      f"({lesson.path}).")
+    engine.begin()
+    listeners = [x for x in (recorder, engine) if x is not None]  # the recorder first: markers follow replies
+    status = int(ExitStatus.ERROR)
+    try:
+        if args.batch or not sys.stdin.isatty():
+            from smtp_shell.shell.batch import run_batch
+
+            status = run_batch(options, console=console, listeners=listeners)
+        else:
+            from smtp_shell.shell.repl import repl_session
+
+            def on_ready(shell) -> None:
+                engine.lesson_command(shell)
+                if recorder is not None:
+                    shell.extras["recording"] = f"● rec {recorder.path.name}"
+
+            status = asyncio.run(repl_session(options, console=console, listeners=listeners, on_ready=on_ready))
+    finally:
+        if recorder is not None:
+            recorder.close(status)
+        engine.end_of_session()
+        if path is not None:
+            print(f"smtp-shell: the transcript is in {path}", file=sys.stderr)
+    if engine.complete and "skipped" not in engine.states:
+        return int(ExitStatus.OK)
+    if status in (ExitStatus.CONNECTION_FAILED, ExitStatus.TLS_FAILED, ExitStatus.TIMEOUT):
+        return status
+    return int(ExitStatus.ERROR)

@@ -1,0 +1,39 @@
+"""Running a lesson in-process in batch mode against its own lab server, for the lesson tests."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from smtp_shell.lab import LabServer
+from smtp_shell.lessons.engine import LessonEngine
+from smtp_shell.lessons.loader import bundled_files, load_lesson
+from smtp_shell.lessons.run import lab_config
+from smtp_shell.render import make_console
+from smtp_shell.shell.batch import batch_session
+from smtp_shell.shell.options import SessionOptions
+
+LESSONS = [load_lesson(path) for path in bundled_files()]
+
+
+def golden_lines(lesson) -> list[str]:
+    return [line for step in lesson.steps for line in step.golden]
+
+
+def run_batch(lesson, lines: list[str], tmp_path, cert_dir, recorder=None):
+    """(engine, everything printed) after feeding `lines` to `smtp-shell lesson` in batch mode."""
+    buffer = io.StringIO()
+    console = make_console(no_color=True, file=buffer, width=160)
+    server = LabServer(lab_config(lesson, mailbox=tmp_path / "mailbox", cert_dir=cert_dir))
+    server.start()
+    try:
+        engine = LessonEngine(lesson, console, mailbox=server.mailbox, recorder=recorder)
+        engine.begin()
+        options = SessionOptions(host=server.host, port=server.port, lab_cafile=server.cert_path, timeout=10,
+                                 no_color=True)
+        listeners = [x for x in (recorder, engine) if x is not None]
+        stdin = io.StringIO("".join(line + "\n" for line in lines))
+        asyncio.run(asyncio.wait_for(batch_session(options, stdin, console, listeners), 60))
+    finally:
+        server.stop()
+    return engine, buffer.getvalue()
