@@ -190,7 +190,8 @@ def _reason(exc: BaseException) -> str:
     strerror = getattr(exc, "strerror", None)
     if isinstance(strerror, str) and strerror:
         return strerror[0].lower() + strerror[1:]
-    text = str(exc) or type(exc).__name__
+    text = str(exc) or {ConnectionResetError: "connection reset", BrokenPipeError: "broken pipe",
+                        ConnectionAbortedError: "connection aborted"}.get(type(exc), type(exc).__name__)
     return text.rstrip(".")
 
 
@@ -607,9 +608,7 @@ class Connection:
         leftover = self._pipe.take()  # no await between this and start_tls pausing the socket
         if self._pipe.eof or self._pipe.lost:
             await self.close()
-            raise TransportError(ErrorKind.CLOSED,
-                                 "The server closed the connection instead of starting TLS; "
-                                 "use :reconnect to start a new session.")
+            raise self._closed_instead_of_tls()
         try:
             await self._handshake(timeout if timeout is not None else self._connect_timeout, implicit=False)
         except BaseException:
@@ -646,6 +645,8 @@ class Connection:
         except ssl.SSLCertVerificationError as exc:
             raise _cert_error(exc, ctx, self.host) from None
         except ssl.SSLError as exc:
+            if not implicit and _is_reset(exc):
+                raise self._closed_instead_of_tls() from None
             if exc.reason in _NOT_TLS_REASONS:
                 if implicit:
                     raise self._tls_on_plain_port() from None
@@ -658,6 +659,8 @@ class Connection:
                 f"The TLS handshake with {self.where} failed ({_reason(exc)}); the server rejected this "
                 f"connection's TLS settings, so check the port or try another server.") from None
         except (ConnectionError, OSError) as exc:
+            if not implicit:  # the same sentence whether the hang-up came before or during the handshake
+                raise self._closed_instead_of_tls() from None
             hint = ("drop --tls and use STARTTLS after EHLO if it does not speak TLS from the first byte"
                     if implicit else "use :reconnect to start a new session")
             raise TransportError(
@@ -670,6 +673,11 @@ class Connection:
         pipe.write_paused = False
         ssl_object = new_transport.get_extra_info("ssl_object")
         self.tls_info = _tls_info(ssl_object, self.host, verified=not self._tls.insecure)
+
+    def _closed_instead_of_tls(self) -> TransportError:
+        return TransportError(ErrorKind.CLOSED,
+                              "The server closed the connection instead of starting TLS; "
+                              "use :reconnect to start a new session.")
 
     def _tls_on_plain_port(self) -> TransportError:
         return TransportError(ErrorKind.TLS_ON_PLAIN_PORT,

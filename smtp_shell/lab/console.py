@@ -84,8 +84,8 @@ def run_lab(args) -> int:
     out = _console(soft_wrap=True)  # paths and fingerprints stay on one line, copyable
     config = LabConfig(host=host, port=port, tls_port=args.tls_port, mailbox=args.mailbox, users=users,
                        allow_plain_auth=args.allow_plain_auth, faults=faults)
-    server = LabServer(config, on_event=lambda text: out.print(Text(visible(text), style="dim")))
     try:
+        server = LabServer(config, on_event=_event_printer(out))
         server.start()
     except LabError as exc:
         return _fail(str(exc))
@@ -243,3 +243,16 @@ def _part_label(part) -> Text:
 def _grow(tree: Tree, part) -> None:
     for child in part.children:
         _grow(tree.add(_part_label(child)), child)
+
+
+def _event_printer(out):
+    """What the lab server calls for each event (a message saved), from its own thread: a dim
+    line on a terminal; plain text written directly otherwise (rich per message would slow a
+    busy classroom server down)."""
+    if out.is_terminal:
+        return lambda text: out.print(Text(visible(text), style="dim"))
+
+    def write(text: str) -> None:
+        out.file.write(visible(text) + "\n")
+        out.file.flush()
+    return write

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 def visible(text: str, keep_newlines: bool = False) -> str:
     """`text` with every non-printable character shown as an escape (`\\x1b`, `\\r`, `\\u200b`)."""
+    if text.isprintable():  # the common case, decided in C: nothing to escape
+        return text
     out = []
     for ch in text:
         if ch.isprintable() or ch == " " or (keep_newlines and ch in "\n\t"):

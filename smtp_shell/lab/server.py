@@ -75,6 +75,12 @@ def _listen_error(exc: OSError, host: str, port: int, option: str) -> LabError:
                     f"check the address given to {option}")
 
 
+def _data_dir_error(exc: OSError) -> LabError:
+    where = f" {exc.filename}" if exc.filename else ""
+    return LabError(f"the smtp-shell data folder{where} cannot be created ({exc.strerror or exc}); "
+                    f"set SMTP_SHELL_HOME to a writable folder")
+
+
 class LabServer:
     def __init__(self, config: LabConfig | None = None, on_event: Callable[[str], None] | None = None):
         self.config = config or LabConfig()
@@ -82,8 +88,11 @@ class LabServer:
         self.host = self.config.host
         self.port = self.config.port
         self.tls_port = self.config.tls_port
-        self.mailbox: Path = (Path(self.config.mailbox).expanduser().absolute() if self.config.mailbox
-                              else paths.default_mailbox())
+        try:
+            self.mailbox: Path = (Path(self.config.mailbox).expanduser().absolute() if self.config.mailbox
+                                  else paths.default_mailbox())
+        except OSError as exc:
+            raise _data_dir_error(exc) from None
         self._mailbox = Mailbox(self.mailbox)
         self.log_dir = self._mailbox.log_dir
         self.cert_path: Path | None = None
@@ -109,7 +118,10 @@ class LabServer:
             self._mailbox.ensure_writable()
         except MailboxError as exc:
             raise LabError(str(exc)) from None
-        cert_dir = Path(self.config.cert_dir) if self.config.cert_dir else paths.lab_dir()
+        try:
+            cert_dir = Path(self.config.cert_dir) if self.config.cert_dir else paths.lab_dir()
+        except OSError as exc:
+            raise _data_dir_error(exc) from None
         try:
             pair = ensure_lab_certificate(cert_dir)
         except OSError as exc:

@@ -91,8 +91,10 @@ class LabSMTP(SMTP):
     def data_received(self, data: bytes) -> None:
         if self.log is not None:
             self.log.client_bytes(data)
-        if self.session is not None and self.transport is not None:
-            self._reset_timeout()  # any traffic, also message text, counts as activity
+        if self.session is not None and self.transport is not None and b"\n" in data:
+            # a whole line (also of message text) counts as activity; bytes dripped into a line
+            # that never ends do not, so a slow-drip client is still cut off by the idle timeout
+            self._reset_timeout()
         super().data_received(data)
 
     async def _handle_client(self) -> None:

@@ -10,18 +10,28 @@ The file is created on the first client line, so a connection that never said an
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import re
+import time
 from pathlib import Path
 
 from smtp_shell.lab.safetext import visible
 
 MAX_DATA_LINES = 100
 MAX_LINE = 2000
+FLUSH_DELAY = 0.2  # seconds: lines reach the file this soon (one flush for many lines under load)
+
+_second: list = [None, ""]  # (the last whole second formatted, its text): strftime once a second
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    now = time.time()
+    whole = int(now)
+    if whole != _second[0]:
+        _second[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second[0] = whole
+    return f"{_second[1]}.{min(int((now - whole) * 1000), 999):03d}Z"
 
 
 class SessionLog:
@@ -37,22 +47,26 @@ class SessionLog:
         self._secret_lines = 0
         self._in_data = False
         self._data_lines = 0
+        self._flush_pending = False
         self.failed = False
 
     # -- what the client sent -------------------------------------------------------------
     def client_bytes(self, data: bytes) -> None:
         """Raw bytes from the client (decrypted once TLS runs); logged line by line."""
-        self._buffer += data
+        buffer = self._buffer + data if self._buffer else data
+        start = 0  # lines are cut by index: one pass over a large block, never re-copying its rest
         while True:
-            end = self._buffer.find(b"\n")
+            end = buffer.find(b"\n", start)
             if end < 0:
-                if len(self._buffer) > 64 * 1024:  # a line that never ends: log its start once
+                rest = buffer[start:]
+                if len(rest) > 64 * 1024:  # a line that never ends: log its start once
                     if not self._skipping:
-                        self._client_line(self._buffer[:MAX_LINE] + b" [... line too long, rest not logged]")
+                        self._client_line(rest[:MAX_LINE] + b" [... line too long, rest not logged]")
                     self._skipping = True
-                    self._buffer = b""
+                    rest = b""
+                self._buffer = rest
                 return
-            line, self._buffer = self._buffer[:end + 1], self._buffer[end + 1:]
+            line, start = buffer[start:end + 1], end + 1
             if self._skipping:
                 self._skipping = False  # the end of the over-long line
                 continue
@@ -120,9 +134,31 @@ class SessionLog:
                 return
         try:
             self._fh.write(line)
-            self._fh.flush()
         except OSError:
             self.failed = True
+            return
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        """Flush within FLUSH_DELAY seconds (at once outside an event loop): one flush per
+        burst of lines instead of one system call per line, still live for `tail -f`."""
+        if self._flush_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._flush()
+            return
+        self._flush_pending = True
+        loop.call_later(FLUSH_DELAY, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        if self._fh is not None:
+            try:
+                self._fh.flush()
+            except (OSError, ValueError):
+                self.failed = True
 
     def _open(self) -> None:
         host = str(self.peer[0]) if self.peer else "unknown"

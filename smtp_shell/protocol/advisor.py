@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import functools
 import re
 import weakref
 from collections import deque
@@ -131,8 +132,9 @@ def _syntax(verbs: list[str]) -> str:
     return ", then ".join(VERBS[v][0] if v in VERBS else v for v in verbs)
 
 
-def _table_verbs() -> set[str]:
-    return {verb for _f, verb, _c, _t in TRANSITIONS if not verb.startswith("<")}
+@functools.lru_cache(maxsize=None)  # the table is constant: build the set once, not per line
+def _table_verbs() -> frozenset[str]:
+    return frozenset({verb for _f, verb, _c, _t in TRANSITIONS if not verb.startswith("<")})
 
 
 def _needs_ehlo_after_tls(core, state: State) -> bool:

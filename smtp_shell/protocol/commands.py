@@ -119,6 +119,20 @@ class DotStuffer:
             block, self._pending_cr = block[:-1], True
         if not block:
             return b""
+        crlf = block.count(b"\r\n")
+        if crlf and crlf == block.count(b"\n") == block.count(b"\r"):
+            # Fast path: every line already ends in CRLF (a .eml file as sent): only the
+            # leading dots to double, in one pass instead of four.
+            self.lines += crlf
+            stuffed = block.count(b"\r\n.")
+            if stuffed:
+                block = block.replace(b"\r\n.", b"\r\n..")
+            if self._at_line_start and block.startswith(b"."):
+                block = b"." + block
+                stuffed += 1
+            self.stuffed_lines += stuffed
+            self._at_line_start = block.endswith(b"\n")
+            return block
         # Normalise line ends: CRLF -> LF, lone CR -> LF, then LF -> CRLF.
         if b"\r" in block:
             block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")

@@ -15,7 +15,8 @@ import calendar
 import re
 from datetime import datetime, timedelta
 
-import pytz
+# pytz is imported where a zone is looked up: the shell imports this module for its Date
+# checks at start-up, and only :date and :compose need a zone.
 
 __all__ = ["rfc5322_date", "explain_date", "check_date_header"]
 
@@ -33,6 +34,8 @@ _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", 
 # Producing a Date header
 
 def _local_zone():
+    import pytz
+
     try:
         import tzlocal
         name = tzlocal.get_localzone_name()
@@ -47,6 +50,8 @@ def _local_zone():
 def _zone(zone: str | None):
     if zone is None:
         return _local_zone()
+    import pytz
+
     try:
         return pytz.timezone(zone)
     except (pytz.UnknownTimeZoneError, AttributeError, TypeError, ValueError):

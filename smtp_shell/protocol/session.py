@@ -143,6 +143,11 @@ class ClientSession:
         return self.state is State.AUTH and self._expect_secret
 
     @property
+    def partial_reply(self) -> bytes:
+        """Bytes of a reply that has begun but not ended (what a hang-up mid-reply cut off)."""
+        return self._parser.buffered
+
+    @property
     def in_flight(self) -> tuple[str, ...]:
         return tuple(f.verb for f in self._in_flight)
 

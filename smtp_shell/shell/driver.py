@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 from smtp_shell.protocol import advisor
 from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
-from smtp_shell.protocol.session import (CapabilitiesLearned, ClientSession, Outgoing, PlaintextInjection,
+from smtp_shell.protocol.session import (CapabilitiesLearned, ClientSession, PlaintextInjection,
                                          ReplyEvent, TLSReady)
 from smtp_shell.protocol.states import State
 from smtp_shell.render import Renderer
 from smtp_shell.shell.options import SessionOptions
 from smtp_shell.status import ExitStatus
-from smtp_shell.transport import Connection, ErrorKind, TLSSettings, TransportError, silence_hint
+from smtp_shell.transport import Connection, ErrorKind, TLSSettings, TransportError, _seconds, silence_hint
 
 _EXIT_FOR_KIND = {
     ErrorKind.TIMEOUT: ExitStatus.TIMEOUT,
@@ -57,6 +57,30 @@ class Listener:
     def connected(self, target: str, tls: bool) -> None: ...
     def closed(self, reason: str) -> None: ...
     def marker(self, label: str) -> None: ...
+
+
+async def _shielded_wait(future: asyncio.Future, timeout: float | None):
+    """`await asyncio.wait_for(asyncio.shield(future), timeout)` for a future, in fewer loop
+    turns (one waker future instead of a shield and a wait_for per reply): the result, or
+    asyncio.TimeoutError with `future` left pending, never cancelled."""
+    if not future.done():
+        loop = asyncio.get_running_loop()
+        waker = loop.create_future()
+
+        def wake(_=None) -> None:
+            if not waker.done():
+                waker.set_result(None)
+        future.add_done_callback(wake)
+        handle = loop.call_later(timeout, wake) if timeout is not None else None
+        try:
+            await waker
+        finally:
+            if handle is not None:
+                handle.cancel()
+            future.remove_done_callback(wake)
+        if not future.done():
+            raise asyncio.TimeoutError
+    return future.result()
 
 
 @dataclass
@@ -184,6 +208,7 @@ class SessionDriver:
             waiter = self._waiters.popleft()
             if not waiter.future.done():
                 waiter.future.set_exception(ConnectionError("closed"))
+                waiter.future.exception()  # mark retrieved: a waiter that timed out has no reader left
         if self._greeting is not None and not self._greeting.done():
             self._greeting.set_exception(ConnectionError("closed"))
             self._greeting.exception()  # mark retrieved
@@ -207,14 +232,23 @@ class SessionDriver:
 
     def _server_closed(self, silent: bool = False) -> None:
         state = self.core.state
+        partial = self.core.partial_reply
         self.core.connection_lost()
         if not silent:
+            if partial:
+                self.show("raw_server", partial, "cut off")
             if self.quit_sent or state is State.CLOSED:
                 self.note("the server closed the connection (:reconnect starts a new session)")
+            elif partial:
+                self.fail("The server closed the connection in the middle of a reply; "
+                          "use :reconnect to start a new session.")
+            elif state is State.DATA:
+                self.fail("The server closed the connection during DATA, so the message was not delivered; "
+                          "use :reconnect to start a new session.")
             else:
                 self.fail("The server closed the connection; use :reconnect to start a new session.")
-                if self.exit_status == ExitStatus.OK:
-                    self.exit_status = ExitStatus.CONNECTION_FAILED
+            if not (self.quit_sent or state is State.CLOSED) and self.exit_status == ExitStatus.OK:
+                self.exit_status = ExitStatus.CONNECTION_FAILED
         self._each("closed", "server closed the connection")
         self._release_waiters()
 
@@ -328,7 +362,10 @@ class SessionDriver:
         try:
             await self.conn.send(out.data)
         except TransportError as exc:
-            self._fail_transport(exc)
+            if exc.kind is ErrorKind.CLOSED and self._reader is not None and not self._reader.done():
+                await self.settle()  # the reader says why (mid-reply, during DATA ...), once
+            else:
+                self._fail_transport(exc)
             return None
         if waiter is None or not out.wait_for_reply:
             return None
@@ -384,15 +421,20 @@ class SessionDriver:
 
     async def wait_for(self, waiter: _Waiter) -> ReplyEvent | None:
         try:
-            return await asyncio.wait_for(asyncio.shield(waiter.future), self.options.timeout)
+            return await _shielded_wait(waiter.future, self.options.timeout)
         except asyncio.TimeoutError:
-            self.fail(f"No reply to {waiter.verb} within {self.options.timeout:g} seconds; "
+            self.fail(f"No reply to {waiter.verb} within {_seconds(self.options.timeout)}; "
                       "the server may be slow or stuck: wait, raise --timeout, or use :reconnect.")
             if self.exit_status == ExitStatus.OK:
                 self.exit_status = ExitStatus.TIMEOUT
             return None
         except ConnectionError:
             return None
+
+    async def settle(self, timeout: float = 1.0) -> None:
+        """Give the reader a moment to report a connection that has just ended (before saying more)."""
+        if self._reader is not None and not self._reader.done():
+            await asyncio.wait({self._reader}, timeout=timeout)
 
     async def wait_idle(self) -> None:
         """Wait until every command in flight has its reply (or the timeout passes)."""
