@@ -106,6 +106,8 @@ def check_event(obj: dict) -> str | None:
     if obj["k"] in ("s", "raw") and not ("text" in obj or "b64" in obj):
         return "a server event needs 'text' or 'b64'"
     if "b64" in obj:
+        if not isinstance(obj["b64"], str):
+            return "the field 'b64' should be a string of base64"
         try:
             base64.b64decode(obj["b64"], validate=True)
         except (binascii.Error, ValueError):

@@ -286,9 +286,7 @@ def test_shell_default_with_an_unwritable_data_folder(tmp_path):
         assert result.stderr.strip() == f"smtp-shell: {sentence}"
 
 
-@pytest.mark.xfail(strict=False, reason="found by the fuzz run; owned by the transcript engineer: "
-                   "transcript/format.py check_event calls base64.b64decode on a non-string 'b64' for kinds "
-                   "whose field table has no 'b64' (e.g. 'end'), raising TypeError instead of TranscriptError")
+# Found by the fuzz run (tests/fuzz/README.md) and fixed in transcript/format.py.
 @pytest.mark.parametrize("value", [None, 5, [1]])
 def test_non_string_b64_on_any_kind_is_one_sentence(tmp_path, reader, value):
     read, error = reader
