@@ -30,6 +30,7 @@ class Reply:
     lines: tuple[str, ...] = ("",)
     raw: bytes = b""
     notes: tuple[str, ...] = field(default=(), compare=False)
+    line_codes: tuple[int, ...] = field(default=(), compare=False)  # only when the server mixed codes
 
     @property
     def klass(self) -> int:
@@ -62,8 +63,9 @@ class Reply:
     def wire_lines(self) -> list[str]:
         """The lines as a server sends them: `250-first`, ..., `250 last`."""
         last = len(self.lines) - 1
-        return [f"{self.code}{' ' if i == last else '-'}{t}" if (t or i != last) else f"{self.code}"
-                for i, t in enumerate(self.lines)]
+        codes = self.line_codes if len(self.line_codes) == len(self.lines) else (self.code,) * len(self.lines)
+        return [f"{c}{' ' if i == last else '-'}{t}" if (t or i != last) else f"{c}"
+                for i, (c, t) in enumerate(zip(codes, self.lines))]
 
     def to_bytes(self) -> bytes:
         return b"".join(line.encode("utf-8", "surrogateescape") + b"\r\n" for line in self.wire_lines())
@@ -81,6 +83,7 @@ class ReplyParser:
         self._buffer = bytearray()
         self._discarding = False
         self._code: int | None = None
+        self._codes: list[int] = []  # per-line codes, kept only once the server mixes them
         self._lines: list[str] = []
         self._raw = bytearray()
         self._notes: list[str] = []
@@ -152,10 +155,15 @@ class ReplyParser:
                 f"The server mixed codes inside one reply ({self._code} then {code}).",
                 "Every line of a multi-line reply must carry the same code; smtp-shell takes the last line's code, as most clients do.",
                 line))
+        if self._code is not None and code != self._code and not self._codes:
+            self._codes = [self._code] * len(self._lines)
+        if self._codes:
+            self._codes.append(code)
         self._code = code
         self._lines.append(text)
         self._raw += line
         self._notes.extend(notes)
         if sep != b"-":
-            self._out.append(Reply(code, tuple(self._lines), bytes(self._raw), tuple(dict.fromkeys(self._notes))))
-            self._code, self._lines, self._raw, self._notes = None, [], bytearray(), []
+            self._out.append(Reply(code, tuple(self._lines), bytes(self._raw), tuple(dict.fromkeys(self._notes)),
+                                   tuple(self._codes)))
+            self._code, self._lines, self._raw, self._notes, self._codes = None, [], bytearray(), [], []

@@ -51,7 +51,8 @@ async def batch_session(options: SessionOptions, stdin, console, listeners=()) -
                         "Check the messages above; add :reconnect to the script to go on.")
             break
         if line.strip() == "" and driver.core.mode == "command":
-            driver.note("empty line skipped (an SMTP server would answer 500)")
+            driver.note("nothing sent: the line holds only spaces (a server would answer 500)" if line
+                        else "empty line skipped (an SMTP server would answer 500)")
             continue
         for advice in driver.advise(line):
             driver.warn(advice.message)

@@ -262,7 +262,8 @@ class SessionDriver:
                     self.note(change)
             elif isinstance(event, RemoteProtocolError):
                 if event.raw:
-                    self.show("raw_server", event.raw, "not SMTP")
+                    label = "not SMTP" if "not an SMTP reply" in event.message else "from the server"
+                    self.show("raw_server", event.raw, label)
                 self.fail(event.message, event.hint)
             elif isinstance(event, TLSReady):
                 upgrade = True

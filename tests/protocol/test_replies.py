@@ -89,6 +89,7 @@ def test_mixed_codes_reported_and_last_code_wins():
     events = feed_all(b"250-one\r\n550 two\r\n")
     assert isinstance(events[0], RemoteProtocolError) and "mixed codes" in events[0].message
     assert events[1].code == 550 and events[1].lines == ("one", "two")
+    assert events[1].wire_lines() == ["250-one", "550 two"]  # shown as the server sent it
 
 
 def test_endless_line_is_discarded_with_one_error():
