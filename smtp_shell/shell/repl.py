@@ -14,6 +14,7 @@ import asyncio
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.styles import Style
 
@@ -68,9 +69,23 @@ def _toolbar(shell: ShellContext):
         extra = shell.extras.get("toolbar_extra")  # e.g. the lesson's progress (shell/lessonui.py)
         rec += f" │ {extra()}" if callable(extra) else ""
         return FormattedText([
-            ("class:bottom-toolbar", f" {d.target} │ {tls} │ {core.state.label} │ {user} │ {rec} │ :help "),
+            ("class:bottom-toolbar", f" {d.target} │ {tls} │ {core.state.label} │ {user} │ {rec} │ F1 explain │ :help "),
         ])
     return render
+
+
+def _key_bindings(shell: ShellContext) -> KeyBindings:
+    """F1: explain the last reply (runs :explain; the half-typed line comes back afterwards)."""
+    kb = KeyBindings()
+
+    @kb.add("f1")
+    def _explain(event) -> None:
+        buffer = event.current_buffer
+        shell.extras["retype"] = buffer.text
+        buffer.text = ":explain"
+        buffer.validate_and_handle()
+
+    return kb
 
 
 def run_repl(options: SessionOptions, listeners=(), on_ready=None) -> int:
@@ -91,7 +106,8 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
     style = pt_style(options.no_color)
     session = PromptSession(history=history, completer=SmtpCompleter(driver, options.helo_name or "localhost"),
                             bottom_toolbar=_toolbar(shell), style=style, input=input, output=output,
-                            complete_while_typing=False, enable_history_search=True)
+                            complete_while_typing=False, enable_history_search=True,
+                            key_bindings=_key_bindings(shell))
     secret_session = PromptSession(history=InMemoryHistory(), bottom_toolbar=_toolbar(shell), style=style,
                                    input=input, output=output)
 
@@ -110,10 +126,12 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
         while not shell.leaving:
             mode = driver.core.mode
             prompt, masked = _prompt_for(driver)
-            retype, shell.extras["retype"] = shell.extras.get("retype", ""), ""
+            retype = shell.extras.get("retype", "")
             try:
                 if mode == "command":
                     text = await session.prompt_async(prompt, default=retype)
+                    if retype and text != ":explain":
+                        shell.extras["retype"] = ""
                 else:
                     text = await secret_session.prompt_async(prompt, is_password=masked)
             except KeyboardInterrupt:

@@ -79,6 +79,11 @@ def test_repl_session_with_modes_and_meta_commands(aiosmtpd_server):
             await h.type(inp, ".", "Message accepted")
             assert h.shell.driver.core.state is State.READY
             await h.type(inp, "   ", "nothing sent")
+            # F1 explains the last reply; the half-typed line comes back afterwards.
+            mark = len(h.screen)
+            inp.send_text("NOO\x1bOP")
+            await h.until("Usual causes", start=mark)
+            await h.type(inp, "P", " -> NOOP")
             await h.type(inp, ":explain", "250")
             await h.type(inp, ":quit", "<-  221 ")
             assert await asyncio.wait_for(task, 10) == 0
