@@ -258,3 +258,14 @@ class HostileServer:
 def serve(script: Script, **kwargs) -> HostileServer:
     """`with serve(script) as server:` — a started HostileServer."""
     return HostileServer(script, **kwargs)
+
+
+# ---- scripts several test modules use -------------------------------------------------------
+
+async def never_greets(peer):
+    await peer.hang()
+
+
+async def greets_then_silent(peer):
+    await peer.send("220 hostile.test ESMTP")
+    await peer.hang()

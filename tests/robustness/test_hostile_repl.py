@@ -5,7 +5,6 @@ command works, or `:reconnect` does. The server misbehaves on the first connecti
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 import sys
@@ -15,6 +14,7 @@ import pytest
 
 from smtp_shell.protocol.states import State
 from tests.certs import server_context
+from tests.robustness.hostile import greets_then_silent, never_greets
 from tests.robustness.harness import run_repl
 from tests.shell.helpers import env
 
@@ -41,15 +41,6 @@ async def reconnect_and_noop(repl) -> None:
 
 
 # ---- silence ------------------------------------------------------------------------------
-
-async def never_greets(peer):
-    await peer.hang()
-
-
-async def greets_then_silent(peer):
-    await peer.send("220 hostile.test ESMTP")
-    await peer.hang()
-
 
 async def drips(peer):
     await peer.send("220 hostile.test ESMTP")

@@ -5,12 +5,12 @@ test_hostile_repl.py."""
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 
 from smtp_shell.status import ExitStatus
 from tests.certs import server_context
+from tests.robustness.hostile import greets_then_silent, never_greets
 from tests.robustness.conftest import assert_clean, batch, errors
 
 pytestmark = pytest.mark.timeout(30)
@@ -20,15 +20,6 @@ ENVELOPE = "EHLO a\nMAIL FROM:<a@lab.test>\nRCPT TO:<b@lab.test>\nDATA\n"
 
 
 # ---- silence and slowness -------------------------------------------------------------------
-
-async def never_greets(peer):
-    await peer.hang()
-
-
-async def greets_then_silent(peer):
-    await peer.send("220 hostile.test ESMTP")
-    await peer.hang()
-
 
 async def drips_one_byte_per_second(peer):
     await peer.send("220 hostile.test ESMTP")
