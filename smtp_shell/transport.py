@@ -723,6 +723,14 @@ class Connection:
 # TCP connect: resolve, then try each address in turn within one overall deadline
 
 
+def _numeric_addrinfo(host: str, port: int) -> list | None:
+    """getaddrinfo for an IP address literal, answered at once without DNS; None for a name."""
+    try:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError, OSError):
+        return None
+
+
 async def _connect(host: str, port: int, timeout: float, deadline: float) -> tuple[asyncio.Transport, _Pipe]:
     loop = asyncio.get_running_loop()
     where = _where(host, port)
@@ -733,8 +741,10 @@ async def _connect(host: str, port: int, timeout: float, deadline: float) -> tup
                               f"check the address or raise --timeout.")
 
     try:
-        async with asyncio.timeout(timeout):
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = _numeric_addrinfo(host, port)  # an IP address needs no resolver (nor its thread)
+        if infos is None:
+            async with asyncio.timeout(timeout):
+                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except TimeoutError:
         raise timed_out() from None
     except (socket.gaierror, UnicodeError):

@@ -12,9 +12,6 @@ a mailbox never overwrite each other's messages.
 from __future__ import annotations
 
 import datetime as _dt
-import email.message
-import email.parser
-import email.policy
 import hashlib
 import os
 import re
@@ -86,6 +83,9 @@ class StoredMessage:
         return self.path.read_bytes()
 
     def parse(self, headers_only: bool = False) -> email.message.EmailMessage:
+        import email.parser  # only `mailbox show` parses: the lab server itself starts without it
+        import email.policy
+
         with open(self.path, "rb") as fh:
             return email.parser.BytesParser(policy=email.policy.default).parse(fh, headersonly=headers_only)
 

@@ -1,0 +1,134 @@
+"""The baseline clients and the load generator, each run as a fresh process like the tool it is
+compared with:
+
+    python -m bench.clients noop     --port P --count N        plain socket: EHLO, N x NOOP, QUIT
+    python -m bench.clients smtplib  --port P --file F         smtplib.sendmail of F's bytes
+    python -m bench.clients load     --port P --clients C --messages M
+                                     C concurrent connections, M messages each; prints JSON
+
+The load generator is plain asyncio streams, one command at a time per connection (no
+pipelining), the same for every server it is pointed at. It prints
+`{"ok": messages answered 250, "failed": ..., "elapsed": seconds}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import sys
+import time
+
+MESSAGE = (b"From: Student <student@lab.test>\r\nTo: Teacher <teacher@lab.test>\r\n"
+           b"Subject: load test\r\nMessage-ID: <load@lab.test>\r\n\r\n"
+           b"One of many small messages sent at the same moment by a class.\r\n.\r\n")
+
+
+def _read_reply(sock_file) -> bytes:
+    """One (possibly multi-line) reply."""
+    while True:
+        line = sock_file.readline()
+        if not line:
+            raise ConnectionError("server closed")
+        if line[3:4] != b"-":
+            return line
+
+
+def noop(port: int, count: int) -> None:
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    f = sock.makefile("rb")
+    _read_reply(f)
+    sock.sendall(b"EHLO bench.client\r\n")
+    _read_reply(f)
+    for _ in range(count):
+        sock.sendall(b"NOOP\r\n")
+        if not _read_reply(f).startswith(b"250"):
+            sys.exit("NOOP not accepted")
+    sock.sendall(b"QUIT\r\n")
+    _read_reply(f)
+    sock.close()
+
+
+def send_smtplib(port: int, path: str) -> None:
+    import smtplib
+
+    with open(path, "rb") as fh:
+        data = fh.read()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        smtp.sendmail("student@lab.test", ["teacher@lab.test"], data)
+
+
+async def _one_client(port: int, messages: int, counts: dict) -> None:
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        counts["failed"] += messages
+        return
+
+    async def reply() -> bytes:
+        while True:
+            line = await reader.readline()
+            if not line:
+                raise ConnectionError("server closed")
+            if line[3:4] != b"-":
+                return line
+
+    async def command(line: bytes) -> bytes:
+        writer.write(line)
+        return await reply()
+
+    done = 0
+    try:
+        if not (await reply()).startswith(b"220"):
+            raise ConnectionError("no 220 greeting")
+        await command(b"EHLO load.client\r\n")
+        for i in range(messages):
+            ok = (await command(b"MAIL FROM:<student@lab.test>\r\n")).startswith(b"250")
+            ok = (await command(b"RCPT TO:<teacher@lab.test>\r\n")).startswith(b"250") and ok
+            if ok and (await command(b"DATA\r\n")).startswith(b"354"):
+                if (await command(MESSAGE)).startswith(b"250"):
+                    counts["ok"] += 1
+                    done += 1
+                    continue
+            await command(b"RSET\r\n")
+        await command(b"QUIT\r\n")
+    except (OSError, ConnectionError):
+        pass
+    finally:
+        counts["failed"] += messages - done
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except OSError:
+            pass
+
+
+async def _load(port: int, clients: int, messages: int) -> dict:
+    counts = {"ok": 0, "failed": 0}
+    start = time.perf_counter()
+    await asyncio.gather(*(_one_client(port, messages, counts) for _ in range(clients)))
+    counts["elapsed"] = time.perf_counter() - start
+    return counts
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.clients")
+    parser.add_argument("kind", choices=("noop", "smtplib", "load"))
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--file")
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--messages", type=int, default=20)
+    args = parser.parse_args(argv)
+    if args.kind == "noop":
+        noop(args.port, args.count)
+    elif args.kind == "smtplib":
+        send_smtplib(args.port, args.file)
+    else:
+        print(json.dumps(asyncio.run(_load(args.port, args.clients, args.messages))))
+
+
+if __name__ == "__main__":
+    main()
