@@ -11,19 +11,24 @@ certificates too.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as _dt
 import hashlib
 import ipaddress
+import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-# `cryptography` is imported where a certificate is made (or an odd one parsed): reusing the
-# lab certificate, as every start after the first does, reads it with the standard library,
-# so `smtp-shell` reaches its prompt without paying for that import.
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+# `cryptography` is imported where a certificate is made (or one we did not make is read):
+# reusing the lab certificate, as every start after the first does, needs only the facts
+# file written beside it (expiry, digest) and the standard library, so `smtp-shell` reaches
+# its prompt without paying for that import.
 
 LAB_NAMES = ("localhost", "127.0.0.1", "::1")
 LIFETIME_DAYS = 397
@@ -36,63 +41,36 @@ class CertPair:
 
     def fingerprint(self) -> str:
         """SHA-256 fingerprint as colon-separated hex, as `openssl x509 -fingerprint` shows it."""
-        digest = hashlib.sha256(_pem_to_der(self.cert_path.read_bytes())).hexdigest().upper()
+        digest = _sha256_of_pem(self.cert_path.read_bytes())
         return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
-_PEM_BEGIN, _PEM_END = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
+def _sha256_of_pem(pem: bytes) -> str:
+    """Upper-case hex SHA-256 of a PEM certificate's DER bytes (ValueError if it is not PEM)."""
+    import ssl
+
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem.decode("ascii"))).hexdigest().upper()
 
 
-def _pem_to_der(pem: bytes) -> bytes:
-    """The DER bytes of the first certificate in a PEM file (ValueError if there is none)."""
-    start = pem.find(_PEM_BEGIN)
-    end = pem.find(_PEM_END, start)
-    if start < 0 or end < 0:
-        raise ValueError("no PEM certificate")
+def _write_facts(path: Path, cert_pem: bytes, not_after: _dt.datetime) -> None:
+    """Beside a certificate we made: its expiry and digest, so reusing it needs no X.509 parser."""
+    facts = {"not_after": not_after.isoformat(), "sha256": _sha256_of_pem(cert_pem)}
+    _atomic_write(path, json.dumps(facts).encode("ascii"))
+
+
+def _reusable_until(pair: "CertPair", facts_path: Path) -> _dt.datetime:
+    """When the stored certificate expires: from the facts file written with it when its digest
+    still matches, else (a certificate put there by hand) read by `cryptography`."""
+    pem = pair.cert_path.read_bytes()
     try:
-        return base64.b64decode(b"".join(pem[start + len(_PEM_BEGIN):end].split()), validate=True)
-    except binascii.Error:
-        raise ValueError("bad PEM certificate") from None
+        facts = json.loads(facts_path.read_text(encoding="ascii"))
+        if facts["sha256"] == _sha256_of_pem(pem):
+            return _dt.datetime.fromisoformat(facts["not_after"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    from cryptography import x509
 
-
-def _der_item(der: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of contents, end of contents) of the DER item at `pos`."""
-    tag, length = der[pos], der[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if not 0 < count <= 4:
-            raise ValueError("bad DER length")
-        length = int.from_bytes(der[pos:pos + count], "big")
-        pos += count
-    if pos + length > len(der):
-        raise ValueError("truncated DER")
-    return tag, pos, pos + length
-
-
-def _not_valid_after(der: bytes) -> _dt.datetime:
-    """A certificate's notAfter, read from its DER (RFC 5280 §4.1) without `cryptography`."""
-    _tag, pos, _end = _der_item(der, 0)            # Certificate
-    tag, pos, _end = _der_item(der, pos)           # tbsCertificate
-    if tag != 0x30:
-        raise ValueError("not a certificate")
-    tag, start, end = _der_item(der, pos)
-    if tag == 0xA0:                                # [0] version
-        tag, start, end = _der_item(der, end)      # serialNumber
-    for _ in range(2):                             # signature, issuer
-        tag, start, end = _der_item(der, end)
-    tag, start, _end = _der_item(der, end)         # validity
-    if tag != 0x30:
-        raise ValueError("no validity")
-    _tag, _s, after = _der_item(der, start)        # notBefore
-    tag, s, e = _der_item(der, after)              # notAfter
-    text = der[s:e].decode("ascii")
-    if tag == 0x17 and len(text) == 13:            # UTCTime YYMMDDHHMMSSZ
-        year = int(text[:2])
-        text = f"{1900 + year if year >= 50 else 2000 + year}{text[2:]}"
-    elif not (tag == 0x18 and len(text) == 15):    # GeneralizedTime YYYYMMDDHHMMSSZ
-        raise ValueError("unsupported time")
-    return _dt.datetime.strptime(text, "%Y%m%d%H%M%SZ").replace(tzinfo=_dt.timezone.utc)
+    return x509.load_pem_x509_certificate(pem).not_valid_after_utc
 
 
 def _san(names) -> x509.SubjectAlternativeName:
@@ -179,19 +157,14 @@ def _atomic_write(path: Path, data: bytes, private: bool = False) -> None:
 def ensure_lab_certificate(directory: Path) -> CertPair:
     """The lab certificate in `directory`, made on first use and reused while valid for > 1 day."""
     pair = CertPair(directory / "lab-cert.pem", directory / "lab-key.pem")
+    facts_path = directory / "lab-cert.json"
     if pair.cert_path.exists() and pair.key_path.exists():
         try:
-            pem = pair.cert_path.read_bytes()
-            try:
-                not_after = _not_valid_after(_pem_to_der(pem))
-            except (ValueError, IndexError):  # not one we made: let cryptography read it
-                from cryptography import x509
-
-                not_after = x509.load_pem_x509_certificate(pem).not_valid_after_utc
-            remaining = not_after - _dt.datetime.now(_dt.timezone.utc)
-            if remaining > _dt.timedelta(days=1):
+            if _reusable_until(pair, facts_path) - _dt.datetime.now(_dt.timezone.utc) > _dt.timedelta(days=1):
                 return pair
         except ValueError:
             pass  # unreadable: make a new one
     cert, key = make_certificate()
-    return write_pair(cert, key, pair.cert_path, pair.key_path)
+    pair = write_pair(cert, key, pair.cert_path, pair.key_path)
+    _write_facts(facts_path, pair.cert_path.read_bytes(), cert.not_valid_after_utc)
+    return pair
