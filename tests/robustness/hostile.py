@@ -269,3 +269,11 @@ async def never_greets(peer):
 async def greets_then_silent(peer):
     await peer.send("220 hostile.test ESMTP")
     await peer.hang()
+
+
+async def closes_after_starttls_220(peer):
+    async def starttls(p, line):
+        await p.send("220 2.0.0 Ready to start TLS")
+        p.close()
+        return False
+    await peer.smtp({"STARTTLS": starttls})

@@ -14,7 +14,7 @@ import pytest
 
 from smtp_shell.protocol.states import State
 from tests.certs import server_context
-from tests.robustness.hostile import greets_then_silent, never_greets
+from tests.robustness.hostile import closes_after_starttls_220, greets_then_silent, never_greets
 from tests.robustness.harness import run_repl
 from tests.shell.helpers import env
 
@@ -138,14 +138,6 @@ async def closes_mid_data(peer):
         p.abort()
         return False
     await peer.smtp({"<data>": body})
-
-
-async def closes_after_starttls_220(peer):
-    async def starttls(p, line):
-        await p.send("220 2.0.0 Ready to start TLS")
-        p.close()
-        return False
-    await peer.smtp({"STARTTLS": starttls})
 
 
 async def closes_mid_reply(peer):

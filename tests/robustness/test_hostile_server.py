@@ -10,7 +10,7 @@ import pytest
 
 from smtp_shell.status import ExitStatus
 from tests.certs import server_context
-from tests.robustness.hostile import greets_then_silent, never_greets
+from tests.robustness.hostile import closes_after_starttls_220, greets_then_silent, never_greets
 from tests.robustness.conftest import assert_clean, batch, errors
 
 pytestmark = pytest.mark.timeout(30)
@@ -170,14 +170,6 @@ async def closes_after_354(peer):
         p.close()
         return False
     await peer.smtp({"DATA": data})
-
-
-async def closes_after_starttls_220(peer):
-    async def starttls(p, line):
-        await p.send("220 2.0.0 Ready to start TLS")
-        p.close()
-        return False
-    await peer.smtp({"STARTTLS": starttls})
 
 
 def test_closes_mid_reply(hostile, tmp_path):
