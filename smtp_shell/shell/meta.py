@@ -24,29 +24,32 @@ class MetaCommand:
     handler: Callable[..., Awaitable[None]]
     interactive_only: bool = False
     in_data: bool = False  # also a shell command in DATA mode (otherwise ':' lines there are message text)
+    anytime: bool = False  # a shell command in every mode, DATA and AUTH included (:help, :quit, :reconnect)
 
 
 REGISTRY: dict[str, MetaCommand] = {}
 
 
-def meta(name: str, usage: str, summary: str, example: str, interactive_only: bool = False, in_data: bool = False):
+def meta(name: str, usage: str, summary: str, example: str, interactive_only: bool = False, in_data: bool = False,
+         anytime: bool = False):
     def register(fn):
-        REGISTRY[name] = MetaCommand(name, usage, summary, example, fn, interactive_only, in_data)
+        REGISTRY[name] = MetaCommand(name, usage, summary, example, fn, interactive_only, in_data, anytime)
         return fn
     return register
 
 
 def handles(line: str, mode: str) -> bool:
-    """Is `line` a shell command in this mode? In command mode every ':' line is; in DATA mode
-    only the commands registered with in_data (a message line may well start with ':')."""
+    """Is `line` a shell command in this mode? In command mode every ':' line is. In DATA and
+    AUTH modes only the commands registered for them (a message line may well start with ':',
+    and an AUTH line is a secret that must reach the server untouched)."""
     if not line.startswith(":"):
         return False
     if mode == "command":
         return True
-    if mode == "data":
-        cmd = REGISTRY.get(split(line)[0])
-        return cmd is not None and cmd.in_data
-    return False
+    cmd = REGISTRY.get(split(line)[0])
+    if cmd is None:
+        return False
+    return cmd.anytime or (mode == "data" and cmd.in_data)
 
 
 def split(line: str) -> tuple[str, str]:
@@ -80,7 +83,7 @@ async def dispatch(shell, line: str) -> None:
 
 # ---- the commands -------------------------------------------------------------------------
 
-@meta("help", ":help [COMMAND]", "list the shell's commands, or explain one", ":help explain")
+@meta("help", ":help [COMMAND]", "list the shell's commands, or explain one", ":help explain", anytime=True)
 async def _help(shell, args: str) -> None:
     from smtp_shell.protocol.commands import VERBS
     r = shell.driver.renderer
@@ -99,13 +102,13 @@ async def _help(shell, args: str) -> None:
     r.note("Keys: Tab completes, Up/Down history, Ctrl-C clears the line, Ctrl-D leaves.")
 
 
-@meta("quit", ":quit", "send QUIT if connected and leave the shell", ":quit")
+@meta("quit", ":quit", "send QUIT if connected and leave the shell", ":quit", anytime=True)
 async def _quit(shell, args: str) -> None:
     shell.leaving = True
     await shell.driver.quit()
 
 
-@meta("connect", ":connect HOST[:PORT] [--tls]", "connect to another server", ":connect 127.0.0.1:8025")
+@meta("connect", ":connect HOST[:PORT] [--tls]", "connect to another server", ":connect 127.0.0.1:8025", anytime=True)
 async def _connect(shell, args: str) -> None:
     from smtp_shell.cli import parse_hostport
     words = shlex.split(args)
@@ -119,7 +122,7 @@ async def _connect(shell, args: str) -> None:
         await shell.driver.wait_greeting()
 
 
-@meta("reconnect", ":reconnect", "close this connection and open a new one to the same server", ":reconnect")
+@meta("reconnect", ":reconnect", "close this connection and open a new one to the same server", ":reconnect", anytime=True)
 async def _reconnect(shell, args: str) -> None:
     if await shell.driver.connect():
         await shell.driver.wait_greeting()

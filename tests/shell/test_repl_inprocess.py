@@ -72,6 +72,8 @@ def test_repl_session_with_modes_and_meta_commands(aiosmtpd_server):
             assert tail.index("that answers MAIL") < tail.index("that answers RCPT TO:<b@") < tail.index("that answers RCPT TO:<nobody>")
             await h.type(inp, "DATA", "DATA mode")
             assert h.shell.driver.core.mode == "data"
+            await h.type(inp, ":help", "The shell's own commands")  # works in DATA mode too; not sent
+            assert " -> :help" not in h.screen
             await h.type(inp, "Subject: in-process", " -> Subject: in-process")
             await h.type(inp, "", "without a Date: line")   # the advisor warns and asks
             await h.type(inp, "", " -> ")                       # Enter: send it anyway
