@@ -176,7 +176,7 @@ class SessionDriver:
         if self._greeting is None:
             return False
         try:
-            await asyncio.wait_for(asyncio.shield(self._greeting), self.options.timeout)
+            await _shielded_wait(self._greeting, self.options.timeout)
             return True
         except asyncio.TimeoutError:
             self.fail(silence_hint(self.options.port, self.options.host, self.options.timeout))
@@ -333,6 +333,13 @@ class SessionDriver:
         self.note("TLS is on. The server has forgotten everything said before it: send EHLO again.")
 
     # -- writing -----------------------------------------------------------------------
+    def _can_send(self) -> bool:
+        """True if a line can go out now; otherwise say why, once."""
+        if self.conn is None or self.conn.closed or self.core.state in (State.DISCONNECTED, State.CLOSED):
+            self.fail("Not connected to a server, so nothing was sent.", "Use :reconnect, or :connect HOST:PORT.")
+            return False
+        return True
+
     def advise(self, text: str) -> list:
         """The advisor's warnings about sending `text` now (shown by the caller)."""
         if self.core.state in (State.DISCONNECTED, State.CLOSED, State.TLS_PENDING):
@@ -341,8 +348,7 @@ class SessionDriver:
 
     async def send(self, text: str) -> ReplyEvent | None:
         """Send one typed line; wait for its reply when the protocol says to. Never raises."""
-        if self.conn is None or self.conn.closed or self.core.state in (State.DISCONNECTED, State.CLOSED):
-            self.fail("Not connected to a server, so nothing was sent.", "Use :reconnect, or :connect HOST:PORT.")
+        if not self._can_send():
             return None
         try:
             out = self.core.send_line(text)
@@ -381,8 +387,7 @@ class SessionDriver:
     async def send_group(self, texts: list[str]) -> list[ReplyEvent | None]:
         """Pipelining (RFC 2920): send several command lines in ONE write, then match the
         replies to them in order. Returns one reply event (or None) per line."""
-        if self.conn is None or self.conn.closed or self.core.state in (State.DISCONNECTED, State.CLOSED):
-            self.fail("Not connected to a server, so nothing was sent.", "Use :reconnect, or :connect HOST:PORT.")
+        if not self._can_send():
             return []
         waiters, chunks = [], []
         for text in texts:
