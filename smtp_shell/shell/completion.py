@@ -8,7 +8,7 @@ from prompt_toolkit.completion import Completer, Completion
 
 from smtp_shell.protocol.commands import VERBS
 from smtp_shell.protocol.states import State, sensible_verbs
-from smtp_shell.shell.meta import REGISTRY
+from smtp_shell.shell.meta import registry
 
 TEMPLATES = {"MAIL": "MAIL FROM:<", "RCPT": "RCPT TO:<"}
 
@@ -41,7 +41,7 @@ class SmtpCompleter(Completer):
             return
         text = document.text_before_cursor
         if text.startswith(":"):
-            for name, cmd in REGISTRY.items():
+            for name, cmd in registry().items():
                 if (":" + name).startswith(text.lower()):
                     yield Completion(":" + name, start_position=-len(text), display_meta=cmd.summary)
             return

@@ -29,6 +29,23 @@ class MetaCommand:
 
 REGISTRY: dict[str, MetaCommand] = {}
 
+# Modules that register more commands: imported on first use of the registry, so a batch
+# session that never types a ':' line does not pay for them at start-up.
+_PLUGINS = ("smtp_shell.shell.teaching", "smtp_shell.shell.recording", "smtp_shell.shell.lessonui")
+_plugins_loaded = False
+
+
+def registry() -> dict[str, MetaCommand]:
+    """Every registered command (loading the modules that register the rest, once)."""
+    global _plugins_loaded
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        import importlib
+
+        for module in _PLUGINS:
+            importlib.import_module(module)
+    return REGISTRY
+
 
 def meta(name: str, usage: str, summary: str, example: str, interactive_only: bool = False, in_data: bool = False,
          anytime: bool = False):
@@ -46,7 +63,7 @@ def handles(line: str, mode: str) -> bool:
         return False
     if mode == "command":
         return True
-    cmd = REGISTRY.get(split(line)[0])
+    cmd = registry().get(split(line)[0])
     if cmd is None:
         return False
     return cmd.anytime or (mode == "data" and cmd.in_data)
@@ -64,9 +81,9 @@ async def dispatch(shell, line: str) -> None:
     if not name:
         shell.driver.fail("A lone ':' is not a command.", "Type :help to see the shell's commands.")
         return
-    cmd = REGISTRY.get(name)
+    cmd = registry().get(name)
     if cmd is None:
-        close = [n for n in REGISTRY if n.startswith(name[:2])]
+        close = [n for n in registry() if n.startswith(name[:2])]
         suggestion = f" Did you mean :{close[0]}?" if close else ""
         shell.driver.fail(f"':{name}' is not a shell command.{suggestion}", "Type :help to list them.")
         return
@@ -88,7 +105,7 @@ async def _help(shell, args: str) -> None:
     from smtp_shell.protocol.commands import VERBS
     r = shell.driver.renderer
     if args:
-        cmd = REGISTRY.get(args.lstrip(":").lower())
+        cmd = registry().get(args.lstrip(":").lower())
         if cmd is None:
             raise ValueError(f"':{args}' is not a shell command")
         r.note(f"{cmd.usage}  —  {cmd.summary}   e.g. {cmd.example}")
@@ -97,7 +114,7 @@ async def _help(shell, args: str) -> None:
     for verb, (syntax, meaning) in VERBS.items():
         r.note(f"  {syntax:<44} {meaning}")
     r.note("The shell's own commands start with ':'")
-    for cmd in REGISTRY.values():
+    for cmd in registry().values():
         r.note(f"  {cmd.usage:<24} {cmd.summary}   e.g. {cmd.example}")
     r.note("Keys: Tab completes, Up/Down history, Ctrl-C clears the line, Ctrl-D leaves.")
 
@@ -146,9 +163,3 @@ async def _pipeline(shell, args: str) -> None:
             break
         lines.append(line)
     await driver.send_group(lines)
-
-
-# Commands registered elsewhere (imported for their side effect of registering).
-from smtp_shell.shell import teaching  # noqa: E402,F401
-from smtp_shell.shell import recording  # noqa
-from smtp_shell.shell import lessonui  # noqa

@@ -322,7 +322,7 @@ def test_help_lists_every_helper_with_an_example(aiosmtpd_server):
         s = await Session(aiosmtpd_server).open()
         out = await s.run(":help")
         for name in ("explain", "caps", "gloss", "b64", "unb64", "auth", "date", "compose", "send"):
-            cmd = meta.REGISTRY[name]
+            cmd = meta.registry()[name]
             assert cmd.usage.startswith(":" + name) and cmd.summary and cmd.example.startswith(":" + name)
             assert cmd.usage in out and cmd.example in out
         await s.close()

@@ -16,7 +16,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from smtp_shell.render import make_console
-from smtp_shell.shell.meta import REGISTRY
+from smtp_shell.shell.meta import registry
 from smtp_shell.shell.options import SessionOptions
 from smtp_shell.shell.repl import repl_session
 from smtp_shell.transcript.reader import read_transcript
@@ -137,7 +137,7 @@ def test_repl_login_typed_at_the_password_prompt(aiosmtpd_server, tmp_path):
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.skipif("auth" not in REGISTRY, reason=":auth (smtp_shell/shell/teaching.py) is not registered yet")
+@pytest.mark.skipif("auth" not in registry(), reason=":auth (smtp_shell/shell/teaching.py) is not registered yet")
 @pytest.mark.parametrize("mech", ["plain", "login"])
 def test_auth_helper_leaves_no_secret(aiosmtpd_server, tmp_path, mech):
     """`:auth` at the keyboard (the password typed at a hidden prompt), and in batch mode (from the environment)."""
