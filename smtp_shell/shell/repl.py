@@ -163,6 +163,9 @@ async def _handle_line(shell: ShellContext, text: str, mode: str) -> None:
             if text:
                 driver.note("nothing sent: the line holds only spaces (a server would answer 500)")
             return
+    if mode == "data" and ("\n" in text or "\r" in text):
+        await _send_pasted_body(shell, text)
+        return
     advice = driver.advise(text)
     if advice:
         for item in advice:
@@ -177,6 +180,25 @@ async def _handle_line(shell: ShellContext, text: str, mode: str) -> None:
     # A person cannot out-type a server: settle before prompting again so every reply prints
     # above a fresh prompt. (Real pipelining from the keyboard: :pipeline.)
     await driver.wait_idle()
+
+
+async def _send_pasted_body(shell: ShellContext, text: str) -> None:
+    """A paste of several lines in DATA mode: each line goes out as one message line (CRLF),
+    advice printed as in batch mode; a lone '.' ends the message and the rest is not sent."""
+    driver = shell.driver
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    driver.note(f"pasted {len(lines)} lines: each is sent as one message line ending in CRLF")
+    for i, line in enumerate(lines):
+        for advice in driver.advise(line):
+            driver.warn(advice.message)
+        await driver.send(line)
+        if driver.core.mode != "data":
+            rest = len(lines) - i - 1
+            if rest:
+                driver.warn(f"the message ended at the lone '.', so the {rest} pasted line(s) after it were not sent")
+            return
 
 
 async def _offer_abort(shell: ShellContext) -> None:

@@ -72,8 +72,11 @@ def test_pasted_line_breaks_are_refused_in_one_sentence(hostile):
         for line in ENVELOPE:
             await repl.type(line, "<-  ")
         await repl.idle("data")
-        await repl.keys("\x1b[200~Subject: pasted\nsecond line\x1b[201~")
-        mark = await repl.type("", LINE_BREAK)
+        # In DATA mode a paste is split into message lines (bare LF, CR or CRLF alike).
+        await repl.keys("\x1b[200~X-Pasted: one\rX-Pasted: two\r\nX-Pasted: three\x1b[201~")
+        await repl.type("", " -> X-Pasted: three")
+        assert "pasted 3 lines: each is sent as one message line ending in CRLF" in repl.screen
+        assert " -> X-Pasted: one" in repl.screen and " -> X-Pasted: two" in repl.screen
         assert repl.driver.core.mode == "data"
         for header in MESSAGE_LINES[:6]:  # From, To, Subject, Date, Message-ID, the blank line
             await repl.type(header, f" -> {header}")
@@ -81,7 +84,6 @@ def test_pasted_line_breaks_are_refused_in_one_sentence(hostile):
         await repl.type("y" * 1200, "=== This line is 1202 octets with CRLF; RFC 5321 allows 1000 in a message, "
                                     "so the server may reject the message after the final dot.")
         await repl.type(".", "<-  250 2.0.0 Queued")
-        assert mark
 
     run_repl(server, scenario)
 

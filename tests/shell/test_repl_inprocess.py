@@ -111,3 +111,26 @@ def test_repl_survives_the_server_going_away_and_reconnects(aiosmtpd_server):
             assert await asyncio.wait_for(task, 10) == 0
 
     run(scenario())
+
+
+@pytest.mark.timeout(60)
+def test_a_pasted_message_body_is_sent_line_by_line_up_to_the_lone_dot(aiosmtpd_server):
+    h = ReplHarness(SessionOptions(host="127.0.0.1", port=aiosmtpd_server.port, timeout=5))
+
+    async def scenario():
+        with create_pipe_input() as inp:
+            task = asyncio.create_task(repl_session(h.options, input=inp, output=DummyOutput(), console=h.console,
+                                                    history=InMemoryHistory(), on_ready=h.ready))
+            await h.until("<-  220 ")
+            for line in ("EHLO me", "MAIL FROM:<a@lab.test>", "RCPT TO:<b@lab.test>", "DATA"):
+                await h.type(inp, line, "<-  ")
+            inp.send_text("\x1b[200~Subject: pasted\n\nfirst\n.second\n.\nNOOP\x1b[201~\r")
+            await h.until("after it were not sent")
+            assert "the 1 pasted line(s) after it were not sent" in h.screen
+            assert " -> NOOP" not in h.screen
+            assert h.shell.driver.core.mode == "command"
+            inp.send_text(":quit\r")
+            assert await asyncio.wait_for(task, 10) == 0
+
+    run(scenario())
+    assert aiosmtpd_server.messages == [b"Subject: pasted\r\n\r\nfirst\r\n.second\r\n"]
