@@ -5,6 +5,7 @@ and on the session's state, not on terminal bytes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 
 import pytest
@@ -45,6 +46,19 @@ class ReplHarness:
     def ready(self, shell) -> None:
         self.shell = shell
 
+    @contextlib.asynccontextmanager
+    async def session(self):
+        """The real REPL on a pipe input, running until the test types :quit; yields the input."""
+        with create_pipe_input() as inp:
+            self.task = asyncio.create_task(repl_session(self.options, input=inp, output=DummyOutput(),
+                                                         console=self.console, history=InMemoryHistory(),
+                                                         on_ready=self.ready))
+            await self.until("<-  220 ")
+            yield inp
+
+    async def finished(self) -> int:
+        return await asyncio.wait_for(self.task, 10)
+
 
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 30))
@@ -55,10 +69,7 @@ def test_repl_session_with_modes_and_meta_commands(aiosmtpd_server):
     h = ReplHarness(SessionOptions(host="127.0.0.1", port=aiosmtpd_server.port, cafile=aiosmtpd_server.cafile, timeout=5))
 
     async def scenario():
-        with create_pipe_input() as inp:
-            task = asyncio.create_task(repl_session(h.options, input=inp, output=DummyOutput(), console=h.console,
-                                                    history=InMemoryHistory(), on_ready=h.ready))
-            await h.until("<-  220 ")
+        async with h.session() as inp:
             await h.type(inp, "ehlo me", "<-  250 ")
             assert h.shell.driver.core.state is State.READY
             await h.type(inp, ":caps", "STARTTLS")
@@ -88,7 +99,7 @@ def test_repl_session_with_modes_and_meta_commands(aiosmtpd_server):
             await h.type(inp, "P", " -> NOOP")
             await h.type(inp, ":explain", "250")
             await h.type(inp, ":quit", "<-  221 ")
-            assert await asyncio.wait_for(task, 10) == 0
+            assert await h.finished() == 0
 
     run(scenario())
     assert aiosmtpd_server.messages == [b"Subject: in-process\r\n\r\n.dot\r\n"]
@@ -99,16 +110,13 @@ def test_repl_survives_the_server_going_away_and_reconnects(aiosmtpd_server):
     h = ReplHarness(SessionOptions(host="127.0.0.1", port=aiosmtpd_server.port, timeout=5))
 
     async def scenario():
-        with create_pipe_input() as inp:
-            task = asyncio.create_task(repl_session(h.options, input=inp, output=DummyOutput(), console=h.console,
-                                                    history=InMemoryHistory(), on_ready=h.ready))
-            await h.until("<-  220 ")
+        async with h.session() as inp:
             await h.type(inp, "QUIT", "closed the connection")
             await h.type(inp, "NOOP", "Not connected to a server")
             await h.type(inp, ":reconnect", "<-  220 ")
             await h.type(inp, "NOOP", "<-  250 ")
             inp.send_text(":quit\r")
-            assert await asyncio.wait_for(task, 10) == 0
+            assert await h.finished() == 0
 
     run(scenario())
 
@@ -118,10 +126,7 @@ def test_a_pasted_message_body_is_sent_line_by_line_up_to_the_lone_dot(aiosmtpd_
     h = ReplHarness(SessionOptions(host="127.0.0.1", port=aiosmtpd_server.port, timeout=5))
 
     async def scenario():
-        with create_pipe_input() as inp:
-            task = asyncio.create_task(repl_session(h.options, input=inp, output=DummyOutput(), console=h.console,
-                                                    history=InMemoryHistory(), on_ready=h.ready))
-            await h.until("<-  220 ")
+        async with h.session() as inp:
             for line in ("EHLO me", "MAIL FROM:<a@lab.test>", "RCPT TO:<b@lab.test>", "DATA"):
                 await h.type(inp, line, "<-  ")
             inp.send_text("\x1b[200~Subject: pasted\n\nfirst\n.second\n.\nNOOP\x1b[201~\r")
@@ -130,7 +135,7 @@ def test_a_pasted_message_body_is_sent_line_by_line_up_to_the_lone_dot(aiosmtpd_
             assert " -> NOOP" not in h.screen
             assert h.shell.driver.core.mode == "command"
             inp.send_text(":quit\r")
-            assert await asyncio.wait_for(task, 10) == 0
+            assert await h.finished() == 0
 
     run(scenario())
     assert aiosmtpd_server.messages == [b"Subject: pasted\r\n\r\nfirst\r\n.second\r\n"]
