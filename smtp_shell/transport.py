@@ -43,6 +43,8 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+from smtp_shell.address import format_hostport
+
 __all__ = [
     "Connection",
     "ErrorKind",
@@ -159,7 +161,7 @@ def silence_hint(port: int, host: str | None = None, waited: float | None = None
     A server that expects TLS from the first byte waits silently for a ClientHello, so to a
     plaintext client it looks exactly like a server that says nothing.
     """
-    where = _where(host, port) if host else f"The server on port {port}"
+    where = format_hostport(host, port) if host else f"The server on port {port}"
     within = f" within {_seconds(waited)}" if waited is not None else ""
     if port in TLS_PORTS:
         return f"{where} sent no greeting{within}; port {port} expects TLS from the first byte, so try --tls."
@@ -169,10 +171,6 @@ def silence_hint(port: int, host: str | None = None, waited: float | None = None
 
 # --------------------------------------------------------------------------------------------
 # formatting
-
-
-def _where(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _seconds(value: float) -> str:
@@ -476,7 +474,7 @@ class Connection:
                  tls: TLSSettings, connect_timeout: float) -> None:
         self.host = host
         self.port = port
-        self.where = _where(host, port)
+        self.where = format_hostport(host, port)
         self.tls_info: TLSInfo | None = None
         self._transport = transport
         self._pipe = pipe
@@ -488,7 +486,7 @@ class Connection:
         self._transport_dead = False  # a failed start_tls already closed the raw transport
         peername = transport.get_extra_info("peername")
         if isinstance(peername, tuple) and len(peername) >= 2:
-            self.peer = _where(str(peername[0]).split("%")[0], int(peername[1]))
+            self.peer = format_hostport(str(peername[0]).split("%")[0], int(peername[1]))
         else:
             self.peer = self.where
 
@@ -733,7 +731,7 @@ def _numeric_addrinfo(host: str, port: int) -> list | None:
 
 async def _connect(host: str, port: int, timeout: float, deadline: float) -> tuple[asyncio.Transport, _Pipe]:
     loop = asyncio.get_running_loop()
-    where = _where(host, port)
+    where = format_hostport(host, port)
 
     def timed_out() -> TransportError:
         return TransportError(ErrorKind.TIMEOUT,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from smtp_shell import paths
+from smtp_shell.address import format_hostport
 from smtp_shell.lab.accounts import Accounts
 from smtp_shell.lab.certificate import ensure_lab_certificate
 from smtp_shell.lab.faults import Faults
@@ -60,18 +61,14 @@ class LabConfig:
     server_hostname: str = "smtp-shell.lab"
 
 
-def _hostport(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def _listen_error(exc: OSError, host: str, port: int, option: str) -> LabError:
     if exc.errno == errno.EADDRINUSE or getattr(exc, "winerror", None) == 10048:
-        other = _hostport(host, port + 1 if port < 65535 else 8026)
+        other = format_hostport(host, port + 1 if port < 65535 else 8026)
         return LabError(f"port {port} on {host} is already in use; stop the other server or choose another "
                         f"with {option} {other}")
     if exc.errno in (errno.EACCES, errno.EPERM) or getattr(exc, "winerror", None) == 10013:
         return LabError(f"no permission to listen on port {port} on {host}; choose a port above 1023 with {option}")
-    return LabError(f"cannot listen on {_hostport(host, port)} ({exc.strerror or exc}); "
+    return LabError(f"cannot listen on {format_hostport(host, port)} ({exc.strerror or exc}); "
                     f"check the address given to {option}")
 
 

@@ -76,7 +76,7 @@ def _record_path(lesson: Lesson, record_dir: Path | None) -> Path:
 
 
 def run_lesson(lesson: Lesson, args) -> int:
-    from smtp_shell.cli import parse_hostport
+    from smtp_shell.address import parse_hostport
     from smtp_shell.render import make_console
     from smtp_shell.shell.options import SessionOptions
 

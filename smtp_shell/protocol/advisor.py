@@ -13,38 +13,19 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
-import functools
 import re
 import weakref
-from collections import deque
 from dataclasses import dataclass
-from typing import Callable
 
 from smtp_shell.protocol import sasl
 from smtp_shell.protocol.commands import VERBS, Command, classify
 from smtp_shell.protocol.dates import check_date_header
 from smtp_shell.protocol.errors import LocalProtocolError
-from smtp_shell.protocol.states import TRANSITIONS, State, expected, next_state, sensible_verbs
+from smtp_shell.protocol.rules import (AFTER, BEFORE, ENVELOPE, KEYWORD, Advice, before, needs_ehlo_after_tls,
+                                       steps_to, syntax_of, table_verbs)
+from smtp_shell.protocol.states import State, expected, next_state, sensible_verbs
 
-
-@dataclass(frozen=True)
-class Advice:
-    rule: str      # the rule's name, stable (lessons and tests refer to it)
-    message: str   # one sentence: what looks wrong and what to do
-
-
-BEFORE: list[Callable] = []
-AFTER: list[Callable] = []
-
-
-def before(fn):
-    BEFORE.append(fn)
-    return fn
-
-
-def after(fn):
-    AFTER.append(fn)
-    return fn
+__all__ = ["Advice", "Line", "check_before", "hints_after", "projected_state", "steps_to"]
 
 
 # ---- what a before-rule sees ----------------------------------------------------------------
@@ -114,33 +95,6 @@ def projected_state(core) -> State:
     return state
 
 
-def steps_to(state: State, verb: str) -> list[str] | None:
-    """The shortest list of verbs leading from `state` to one where `verb` makes sense (the table's answer)."""
-    queue, seen = deque([(state, [])]), {state}
-    while queue:
-        here, path = queue.popleft()
-        if expected(here, verb):
-            return path
-        for froms, step, classes, to in TRANSITIONS:
-            if here in froms and to is not None and not step.startswith("<") and {2, 3} & set(classes) and to not in seen:
-                seen.add(to)
-                queue.append((to, path + [step]))
-    return None
-
-
-def _syntax(verbs: list[str]) -> str:
-    return ", then ".join(VERBS[v][0] if v in VERBS else v for v in verbs)
-
-
-@functools.lru_cache(maxsize=None)  # the table is constant: build the set once, not per line
-def _table_verbs() -> frozenset[str]:
-    return frozenset({verb for _f, verb, _c, _t in TRANSITIONS if not verb.startswith("<")})
-
-
-def _needs_ehlo_after_tls(core, state: State) -> bool:
-    return bool(core.tls and state is State.GREETED and core.capabilities_before_tls is not None)
-
-
 def check_before(core, text: str) -> list[Advice]:
     """Warnings about `text` given the session `core` (a ClientSession), before it is sent."""
     mode, data, command = core.mode, None, None
@@ -176,7 +130,7 @@ def no_greeting(core, line: Line):
 
 @before
 def greeting_refused(core, line: Line):
-    if line.state is State.REJECTED and line.verb in _table_verbs() and not expected(State.REJECTED, line.verb):
+    if line.state is State.REJECTED and line.verb in table_verbs() and not expected(State.REJECTED, line.verb):
         return Advice("after-refusal", "The server refused this session in its greeting, so only "
                                        f"{', '.join(sensible_verbs(State.REJECTED))} make sense now.")
 
@@ -184,7 +138,7 @@ def greeting_refused(core, line: Line):
 @before
 def ehlo_after_starttls(core, line: Line):
     if line.mode == "command" and line.verb not in ("EHLO", "HELO", "QUIT", "NOOP", "RSET", "HELP", "") \
-            and _needs_ehlo_after_tls(core, line.state):
+            and needs_ehlo_after_tls(core, line.state):
         return Advice("ehlo-after-starttls", "After STARTTLS the server has forgotten your EHLO: "
                                              "send EHLO again before anything else.")
 
@@ -192,9 +146,9 @@ def ehlo_after_starttls(core, line: Line):
 @before
 def out_of_order(core, line: Line):
     verb, state = line.verb, line.state
-    if line.mode != "command" or verb not in _table_verbs() or expected(state, verb):
+    if line.mode != "command" or verb not in table_verbs() or expected(state, verb):
         return None
-    if state in (State.CONNECTED, State.REJECTED) or _needs_ehlo_after_tls(core, state):
+    if state in (State.CONNECTED, State.REJECTED) or needs_ehlo_after_tls(core, state):
         return None  # the rules above say it better
     path = steps_to(state, verb)
     if not path:
@@ -202,7 +156,7 @@ def out_of_order(core, line: Line):
                       f"'{state.label}'); what does: {', '.join(sensible_verbs(state))}.")
     last = "hello" if path[-1] in ("EHLO", "HELO") else path[-1].lower()
     return Advice(f"{verb.lower()}-before-{last}", f"{verb} is too early (the session is at '{state.label}'): "
-                  f"first {_syntax(path)}.")
+                  f"first {syntax_of(path)}.")
 
 
 @before
@@ -214,15 +168,11 @@ def nested_mail(core, line: Line):
 
 # ---- before: what a command says -------------------------------------------------------------
 
-_ENVELOPE = re.compile(r"(FROM|TO)\s*:\s*(\S*)(.*)", re.I)
-_KEYWORD = {"MAIL": "FROM", "RCPT": "TO"}
-
-
 @before
 def envelope_keyword(core, line: Line):
-    if line.verb in _KEYWORD:
-        m = _ENVELOPE.match(line.command.args)
-        want = _KEYWORD[line.verb]
+    if line.verb in KEYWORD:
+        m = ENVELOPE.match(line.command.args)
+        want = KEYWORD[line.verb]
         if not m or m.group(1).upper() != want:
             return Advice("missing-from-to", f"{line.verb} needs '{want}:' before the address, "
                                              f"as in {VERBS[line.verb][0]}.")
@@ -230,7 +180,7 @@ def envelope_keyword(core, line: Line):
 
 @before
 def angle_brackets(core, line: Line):
-    if line.verb in _KEYWORD and (m := _ENVELOPE.match(line.command.args)):
+    if line.verb in KEYWORD and (m := ENVELOPE.match(line.command.args)):
         address = m.group(2)
         if not address:
             return Advice("missing-address", f"{line.verb} needs an address after the colon, as in {VERBS[line.verb][0]}.")
@@ -241,8 +191,8 @@ def angle_brackets(core, line: Line):
 
 @before
 def utf8_address(core, line: Line):
-    if line.verb in _KEYWORD and not line.command.args.isascii():
-        m = _ENVELOPE.match(line.command.args)
+    if line.verb in KEYWORD and not line.command.args.isascii():
+        m = ENVELOPE.match(line.command.args)
         if m and not m.group(2).isascii() and "SMTPUTF8" not in m.group(3).upper().split():
             offered = core.capabilities is not None and core.capabilities.has("SMTPUTF8")
             where = "this server advertised SMTPUTF8" if offered else "this server did not advertise SMTPUTF8, so it will likely refuse"
@@ -286,7 +236,7 @@ def starttls_not_offered(core, line: Line):
 
 def _auth_context(core, line: Line):
     """(capabilities, mechanism typed) for an AUTH line once EHLO is done, else None."""
-    if line.verb != "AUTH" or core.capabilities is None or _needs_ehlo_after_tls(core, line.state):
+    if line.verb != "AUTH" or core.capabilities is None or needs_ehlo_after_tls(core, line.state):
         return None
     return core.capabilities, line.command.args.partition(" ")[0]
 

@@ -1,18 +1,18 @@
 """Hints after an error reply: each names the likely cause of a 4xx/5xx a student just got.
 
-Part of the advisor (`smtp_shell.protocol.advisor`): the same `Advice` and registry, kept in
-their own module so each reads in one sitting. Each hint is one small `@after` rule seeing
-the session and the reply event; adding a hint is adding one rule here and one test.
+Part of the advisor (`smtp_shell.protocol.advisor` imports this module, which registers them):
+the same `Advice`, registry and table questions from `rules`, kept in their own module so each
+reads in one sitting. Each hint is one small `@after` rule seeing the session and the reply
+event; adding a hint is adding one rule here and one test.
 """
 
 from __future__ import annotations
 
 import difflib
 
-from smtp_shell.protocol.advisor import (_ENVELOPE, _KEYWORD, Advice, _needs_ehlo_after_tls, _syntax, _table_verbs,
-                                         after, steps_to)
 from smtp_shell.protocol.capabilities import human_size
 from smtp_shell.protocol.commands import VERBS
+from smtp_shell.protocol.rules import ENVELOPE, KEYWORD, Advice, after, needs_ehlo_after_tls, steps_to, syntax_of, table_verbs
 from smtp_shell.protocol.states import State
 
 
@@ -78,9 +78,9 @@ def hint_mechanism(core, event):
 @after
 def hint_bad_sequence(core, event):
     verb, state = event.verb, event.state_before
-    if _code(event) != 503 or verb not in _table_verbs():
+    if _code(event) != 503 or verb not in table_verbs():
         return None
-    if _needs_ehlo_after_tls(core, state):
+    if needs_ehlo_after_tls(core, state):
         return Advice("ehlo-after-starttls", "After STARTTLS the server forgot your EHLO: send EHLO again first.")
     if verb == "MAIL" and state in (State.MAIL, State.RCPT):
         return Advice("nested-mail", "A message is already under way: go on with RCPT TO, or RSET to start over.")
@@ -88,7 +88,7 @@ def hint_bad_sequence(core, event):
         return Advice("auth-twice", "You are already logged in on this connection.")
     path = steps_to(state, verb)
     if path:
-        return Advice("bad-sequence", f"The server wants another command first: {_syntax(path)}.")
+        return Advice("bad-sequence", f"The server wants another command first: {syntax_of(path)}.")
 
 
 @after
@@ -101,9 +101,9 @@ def hint_unknown_command(core, event):
 
 
 @after
-def hint_address_syntax(core, event):
-    if _code(event) in (501, 553) and event.verb in _KEYWORD and event.command is not None:
-        m = _ENVELOPE.match(event.command.args)
+def hint_addresssyntax_of(core, event):
+    if _code(event) in (501, 553) and event.verb in KEYWORD and event.command is not None:
+        m = ENVELOPE.match(event.command.args)
         if m and m.group(2) and not m.group(2).startswith("<"):
             return Advice("address-brackets", f"Write the address in angle brackets, as in {VERBS[event.verb][0]}.")
         return Advice("address-syntax", "Check the address: one @, no spaces, inside <...> right after the colon.")

@@ -127,7 +127,7 @@ async def _quit(shell, args: str) -> None:
 
 @meta("connect", ":connect HOST[:PORT] [--tls]", "connect to another server", ":connect 127.0.0.1:8025", anytime=True)
 async def _connect(shell, args: str) -> None:
-    from smtp_shell.cli import parse_hostport
+    from smtp_shell.address import parse_hostport
     words = shlex.split(args)
     if not words:
         raise ValueError("Give the server to connect to, e.g. :connect 127.0.0.1:8025")
