@@ -88,7 +88,8 @@ def _add_lesson_parser(sub) -> None:
     p.add_argument("name", nargs="?", default=None, metavar="NAME", help="the lesson to run, e.g. 2 or first-message")
     p.add_argument("--lessons-dir", type=Path, default=None, metavar="DIR", help="also offer the lessons (.toml) in DIR")
     p.add_argument("--server", default=None, metavar="HOST:PORT", help="use this server instead of starting a lab server")
-    p.add_argument("--mailbox", type=Path, default=None, metavar="DIR", help="the lab mailbox folder (with --server: where to look for saved mail)")
+    p.add_argument("--mailbox", type=Path, default=None, metavar="DIR",
+                   help="the lab mailbox folder (with --server: where to look for saved mail)")
     p.add_argument("--record-dir", type=Path, default=None, metavar="DIR", help="where the transcript goes (default ./transcripts)")
     p.add_argument("--no-record", action="store_true", help="do not record a transcript")
     p.add_argument("--cafile", type=Path, default=None, help="with --server: trust this PEM certificate file")
@@ -262,8 +263,8 @@ def _cmd_lesson(args) -> int:
 
 
 def _cmd_explain(args) -> int:
-    from smtp_shell.render import make_console, render_explanation
     from smtp_shell.protocol.catalogue import lookup
+    from smtp_shell.render import make_console, render_explanation
 
     entry = lookup(args.code)
     if entry is None:

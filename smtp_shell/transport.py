@@ -46,6 +46,7 @@ from pathlib import Path
 from smtp_shell.address import format_hostport
 
 __all__ = [
+    "TLS_PORTS",
     "Connection",
     "ErrorKind",
     "TLSInfo",
@@ -53,7 +54,6 @@ __all__ = [
     "TransportError",
     "looks_like_tls",
     "silence_hint",
-    "TLS_PORTS",
 ]
 
 READ_HIGH_WATER = 1024 * 1024  # pause reading while more than this is queued and unread
@@ -494,7 +494,7 @@ class Connection:
 
     @classmethod
     async def open(cls, host: str, port: int, *, implicit_tls: bool = False,
-                   tls: TLSSettings = TLSSettings(), connect_timeout: float = 10.0) -> "Connection":
+                   tls: TLSSettings = TLSSettings(), connect_timeout: float = 10.0) -> Connection:
         """Connect (and, with implicit_tls, complete the TLS handshake) within connect_timeout seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + connect_timeout
@@ -706,7 +706,7 @@ class Connection:
             if isinstance(exc, asyncio.CancelledError):
                 raise
 
-    async def __aenter__(self) -> "Connection":
+    async def __aenter__(self) -> Connection:
         return self
 
     async def __aexit__(self, *exc_info) -> None:

@@ -183,7 +183,7 @@ def _show(message, row) -> int:
     out.print(Text(title, style="bold"))
     out.print(Text(f"file: {message.path}", style="dim"))
     out.rule("headers (decoded)")
-    for name in dict.fromkeys(k for k in msg.keys()):
+    for name in dict.fromkeys(msg.keys()):
         for value in msg.get_all(name, []) or []:
             try:
                 shown = " ".join(str(value).split())

@@ -62,7 +62,7 @@ class Part:
     size: int | None = None
     filename: str | None = None
     is_attachment: bool = False
-    children: list["Part"] = field(default_factory=list)
+    children: list[Part] = field(default_factory=list)
 
 
 def _payload_size(part: email.message.Message) -> int | None:

@@ -14,9 +14,9 @@ import errno
 import logging
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from smtp_shell import paths
 from smtp_shell.address import format_hostport
@@ -155,7 +155,7 @@ class LabServer:
         thread.join(timeout=15)
         self._thread = None
 
-    def __enter__(self) -> "LabServer":
+    def __enter__(self) -> LabServer:
         self.start()
         return self
 
@@ -227,6 +227,6 @@ class LabServer:
         for server in self._servers:
             try:
                 await asyncio.wait_for(server.wait_closed(), timeout=2)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         self._servers.clear()

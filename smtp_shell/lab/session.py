@@ -186,7 +186,7 @@ class LabSMTP(SMTP):
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:  # let the client start sending, then hang up without a reply
             await asyncio.wait_for(self._reader.readuntil(b"\r\n"), timeout=5)
-        except (asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         self.log.note("scripted fault: connection dropped during DATA")
         self._handler_coroutine.cancel()

@@ -10,8 +10,8 @@ or None (not about this step).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from smtp_shell.lessons import mailcheck
 from smtp_shell.lessons.facts import Facts, Happening

@@ -48,7 +48,7 @@ class Progress:
         data[lesson_id] = {
             "passed": sorted(before | set(passed)),
             "completed": bool(completed or entry.get("completed") is True),
-            "updated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "updated": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,8 +21,18 @@ from smtp_shell.protocol import sasl
 from smtp_shell.protocol.commands import VERBS, Command, classify
 from smtp_shell.protocol.dates import check_date_header
 from smtp_shell.protocol.errors import LocalProtocolError
-from smtp_shell.protocol.rules import (AFTER, BEFORE, ENVELOPE, KEYWORD, Advice, before, needs_ehlo_after_tls,
-                                       steps_to, syntax_of, table_verbs)
+from smtp_shell.protocol.rules import (
+    AFTER,
+    BEFORE,
+    ENVELOPE,
+    KEYWORD,
+    Advice,
+    before,
+    needs_ehlo_after_tls,
+    steps_to,
+    syntax_of,
+    table_verbs,
+)
 from smtp_shell.protocol.states import State, expected, next_state, sensible_verbs
 
 __all__ = ["Advice", "Line", "check_before", "hints_after", "projected_state", "steps_to"]

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 # pytz is imported where a zone is looked up: the shell imports this module for its Date
 # checks at start-up, and only :date and :compose need a zone.
 
-__all__ = ["rfc5322_date", "explain_date", "check_date_header"]
+__all__ = ["check_date_header", "explain_date", "rfc5322_date"]
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

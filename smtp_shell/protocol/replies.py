@@ -110,7 +110,8 @@ class ReplyParser:
                     if not self._discarding:
                         self._out.append(RemoteProtocolError(
                             f"The server sent more than {MAX_BUFFERED_LINE // 1024} KiB without a line end.",
-                            "A real SMTP server never does this: it is not speaking SMTP (or is hostile); the rest of that line is ignored.",
+                            "A real SMTP server never does this: it is not speaking SMTP (or is hostile); "
+                            "the rest of that line is ignored.",
                             bytes(self._buffer[:200])))
                     self._discarding = True
                     del self._buffer[:]

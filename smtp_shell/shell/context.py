@@ -3,8 +3,8 @@ to ask them a question (masked or not). The REPL and batch mode each provide one
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from smtp_shell.shell.driver import SessionDriver
 

@@ -28,9 +28,7 @@ from pathlib import Path
 
 from smtp_shell import __version__
 from smtp_shell.protocol.sasl import REDACTED, mask_auth_command
-from smtp_shell.transcript.format import (FORMAT, TLS_FIELDS, VERSION, TranscriptError, bytes_field,
-                                          dump_line)
-
+from smtp_shell.transcript.format import FORMAT, TLS_FIELDS, VERSION, TranscriptError, bytes_field, dump_line
 
 _INITIAL_HINTS = {"PLAIN": "plain-initial", "LOGIN": "login-username-initial"}
 
@@ -77,7 +75,7 @@ class Recorder:
         self._fsync = fsync
         self._file = open_new(self.path, force)
         self._t0 = clock()
-        now = wall_clock() if wall_clock else _dt.datetime.now(_dt.timezone.utc)
+        now = wall_clock() if wall_clock else _dt.datetime.now(_dt.UTC)
         self.is_closed = False
         self._pending: dict | None = None     # a screen event waiting for its protocol details
         self._auth_mech: str | None = None    # mechanism of the AUTH exchange going on
@@ -87,7 +85,7 @@ class Recorder:
         self._secrets: set[str] = set()       # seen secrets (in memory only): scrubbed from later text
         self._write({
             "format": FORMAT, "version": VERSION,
-            "started": now.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "started": now.astimezone(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "timezone": local_timezone(), "target": target, "tool_version": __version__, "lesson": lesson,
         }, sync=True)
 

@@ -237,7 +237,7 @@ def test_unwritable_mailbox_is_one_sentence(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     server = LabServer(LabConfig(port=0, mailbox=blocker / "mailbox"))
-    with pytest.raises(LabError, match="is not writable .*--mailbox DIR"):
+    with pytest.raises(LabError, match=r"is not writable .*--mailbox DIR"):
         server.start()
 
 
