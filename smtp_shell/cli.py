@@ -199,7 +199,7 @@ def _run_session(options, batch: bool) -> int:
         except TranscriptError as exc:
             return _fail(str(exc))
     listeners = [recorder] if recorder is not None else []
-    status = ExitStatus.ERROR
+    status: int = ExitStatus.ERROR
     try:
         if batch or not sys.stdin.isatty():
             from smtp_shell.shell.batch import run_batch

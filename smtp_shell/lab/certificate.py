@@ -76,7 +76,7 @@ def _reusable_until(pair: CertPair, facts_path: Path) -> _dt.datetime:
 def _san(names) -> x509.SubjectAlternativeName:
     from cryptography import x509
 
-    entries = []
+    entries: list[x509.GeneralName] = []
     for name in names:
         try:
             entries.append(x509.IPAddress(ipaddress.ip_address(name)))

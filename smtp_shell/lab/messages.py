@@ -94,7 +94,8 @@ def outline(part: email.message.Message) -> Part:
     if part.is_multipart():
         payload = part.get_payload()
         for child in payload if isinstance(payload, list) else []:
-            node.children.append(outline(child))
+            if isinstance(child, email.message.Message):
+                node.children.append(outline(child))
     else:
         node.size = _payload_size(part)
     return node

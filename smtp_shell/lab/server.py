@@ -131,10 +131,10 @@ class LabServer:
             hostname=self.config.server_hostname, accounts=self.accounts, faults=self.config.faults,
             mailbox=self._mailbox, max_sessions=self.config.max_sessions,
             max_commands=self.config.max_commands, on_event=self._on_event)
-        self._loop = asyncio.new_event_loop()
+        self._loop = loop = asyncio.new_event_loop()
         ready = threading.Event()
         failure: list[BaseException] = []
-        self._thread = threading.Thread(target=self._run, args=(context, ready, failure),
+        self._thread = threading.Thread(target=self._run, args=(loop, context, ready, failure),
                                         name="smtp-shell-lab", daemon=True)
         self._thread.start()
         ready.wait()
@@ -173,8 +173,8 @@ class LabServer:
             auth_require_tls=False if implicit else not cfg.allow_plain_auth,
             authenticator=authenticate)
 
-    async def _listen(self, context: ssl.SSLContext) -> None:
-        cfg, loop = self.config, self._loop
+    async def _listen(self, loop: asyncio.AbstractEventLoop, context: ssl.SSLContext) -> None:
+        cfg = self.config
         try:
             server = await loop.create_server(self._factory(context, False), host=cfg.host, port=cfg.port)
         except OSError as exc:
@@ -190,12 +190,12 @@ class LabServer:
             self._servers.append(server)
             self.tls_port = server.sockets[0].getsockname()[1]
 
-    def _run(self, context, ready: threading.Event, failure: list) -> None:
-        loop = self._loop
+    def _run(self, loop: asyncio.AbstractEventLoop, context: ssl.SSLContext, ready: threading.Event,
+             failure: list[BaseException]) -> None:
         asyncio.set_event_loop(loop)
         loop.set_exception_handler(lambda _loop, ctx: log.debug("lab server: %s", ctx.get("message")))
         try:
-            loop.run_until_complete(self._listen(context))
+            loop.run_until_complete(self._listen(loop, context))
         except BaseException as exc:
             failure.append(exc)
             loop.run_until_complete(self._shutdown())

@@ -16,3 +16,7 @@ class ShellContext:
     ask: Callable[[str, bool], Awaitable[str | None]] | None = None  # (prompt, masked) -> answer / None if cancelled
     leaving: bool = False
     extras: dict = field(default_factory=dict)
+
+    async def question(self, prompt: str, masked: bool = False) -> str | None:
+        """Ask whoever is at the keyboard; None if they cancelled or nobody can be asked."""
+        return None if self.ask is None else await self.ask(prompt, masked)

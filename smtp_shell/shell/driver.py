@@ -142,6 +142,12 @@ class SessionDriver:
     def connected(self) -> bool:
         return self.conn is not None and not self.conn.closed and self.core.state not in (State.DISCONNECTED, State.CLOSED)
 
+    def _connection(self) -> Connection:
+        """The open connection; a TransportError (as a hang-up would give) if there is none."""
+        if self.conn is None:
+            raise TransportError(ErrorKind.CLOSED, "Not connected to a server; use :reconnect to start a new session.")
+        return self.conn
+
     # -- connecting ------------------------------------------------------------------
     async def connect(self, host: str | None = None, port: int | None = None) -> bool:
         if host is not None:
@@ -366,7 +372,7 @@ class SessionDriver:
         if out.command is not None and out.command.verb == "QUIT":
             self.quit_sent = True
         try:
-            await self.conn.send(out.data)
+            await self._connection().send(out.data)
         except TransportError as exc:
             if exc.kind is ErrorKind.CLOSED and self._reader is not None and not self._reader.done():
                 await self.settle()  # the reader says why (mid-reply, during DATA ...), once
@@ -408,7 +414,7 @@ class SessionDriver:
         self.note(f"{len(chunks)} lines sent in one write (pipelining); the replies come back in the same order")
         self._annotate_replies = len(waiters)
         try:
-            await self.conn.send(b"".join(chunks))
+            await self._connection().send(b"".join(chunks))
         except TransportError as exc:
             self._fail_transport(exc)
             return []

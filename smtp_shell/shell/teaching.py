@@ -212,7 +212,7 @@ def show_wire(console, wire: bytes) -> None:
 
 async def _ask_lines(shell, prompt: str) -> list[str] | None:
     """Lines until a lone '.', or None if the student cancelled."""
-    lines = []
+    lines: list[str] = []
     while True:
         answer = await shell.ask(prompt, False)
         if answer is None:
