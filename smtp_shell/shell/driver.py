@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from smtp_shell.protocol import advisor
 from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
 from smtp_shell.protocol.events import TLSFacts
+from smtp_shell.protocol.model import SessionModel
 from smtp_shell.protocol.session import CapabilitiesLearned, ClientSession, Outgoing, PlaintextInjection, ReplyEvent, TLSReady
 from smtp_shell.protocol.states import State
 from smtp_shell.render import Renderer
@@ -51,6 +52,7 @@ class Listener:
     def raw_server(self, data: bytes, label: str) -> None: ...
     def tls_info(self, info) -> None: ...
     # what happened (for lessons, reports)
+    def watch(self, session: SessionModel) -> None: ...  # the session model to read (once connected)
     def sent(self, outgoing, *, tls: bool) -> None: ...
     def server_reply(self, event: ReplyEvent, *, tls: bool) -> None: ...
     def connected(self, target: str, tls: bool) -> None: ...
@@ -118,7 +120,9 @@ class SessionDriver:
     # -- events to listeners and the screen --------------------------------------------
     def _each(self, method: str, *args, **kwargs) -> None:
         for listener in self.listeners:
-            getattr(listener, method)(*args, **kwargs)
+            call = getattr(listener, method, None)  # a listener need not implement every call
+            if call is not None:
+                call(*args, **kwargs)
 
     def show(self, method: str, *args) -> None:
         """Draw on the screen and tell every listener the same call."""
@@ -178,6 +182,7 @@ class SessionDriver:
         self.note(f"connected to {self.conn.peer}")
         self.core.connected(tls=o.implicit_tls, facts=_tls_facts(self.conn.tls_info))
         self.quit_sent = False
+        self._each("watch", self.core.model)
         self._each("connected", self.target, o.implicit_tls)
         if self.conn.tls_info is not None:
             self.show("tls_info", self.conn.tls_info)
