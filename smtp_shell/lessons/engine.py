@@ -78,8 +78,8 @@ class LessonEngine(Listener):
         """The shell this lesson runs in (called from on_ready and from every lesson command)."""
         self.shell, self.driver = shell, shell.driver
         self.watch(shell.driver.core.model)
-        shell.extras["lesson"] = self
-        shell.extras["toolbar_extra"] = self.toolbar_text
+        shell.lesson = self
+        shell.toolbar_extra = self.toolbar_text
 
     def toolbar_text(self) -> str:
         if self.complete:

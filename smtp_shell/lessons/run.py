@@ -144,7 +144,7 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
             def on_ready(shell) -> None:
                 engine.lesson_command(shell)
                 if recorder is not None:
-                    shell.extras["recording"] = f"● rec {recorder.path.name}"
+                    shell.recording = f"● rec {recorder.path.name}"
 
             status = asyncio.run(repl_session(options, console=console, listeners=listeners, on_ready=on_ready))
     finally:

@@ -41,7 +41,7 @@ def start_recording(path: Path, target: str | None, force: bool = False, lesson:
 def show_in_toolbar(recorder: Recorder):
     """An `on_ready(shell)` hook for the REPL: put the recording in the toolbar."""
     def on_ready(shell) -> None:
-        shell.extras["recording"] = toolbar_label(recorder)
+        shell.recording = toolbar_label(recorder)
     return on_ready
 
 
@@ -60,7 +60,7 @@ async def _record(shell, args: str) -> None:
         current.close()
         shell.driver.listeners.remove(current)
         atexit.unregister(current.close)
-        shell.extras["recording"] = None
+        shell.recording = None
         shell.driver.renderer.note(f"recording stopped; the transcript is {current.path}")
         return
     force = "--force" in words
@@ -76,7 +76,7 @@ async def _record(shell, args: str) -> None:
         raise ValueError(str(exc)) from None
     atexit.register(recorder.close)  # a normal exit writes the end event even without :record stop
     shell.driver.listeners.append(recorder)
-    shell.extras["recording"] = toolbar_label(recorder)
+    shell.recording = toolbar_label(recorder)
     shell.driver.renderer.note(f"recording to {path.resolve()} (AUTH secrets are never recorded); :record stop ends it")
 
 
