@@ -103,7 +103,7 @@ def hint_unknown_command(core: SessionModel, event: ReplyEvent) -> Advice | None
 
 
 @after
-def hint_addresssyntax_of(core: SessionModel, event: ReplyEvent) -> Advice | None:
+def hint_address_syntax(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if _code(event) in (501, 553) and event.verb in KEYWORD and event.command is not None:
         m = ENVELOPE.match(event.command.args)
         if m and m.group(2) and not m.group(2).startswith("<"):
