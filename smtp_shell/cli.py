@@ -198,24 +198,9 @@ def _run_session(options, batch: bool) -> int:
             recorder = start_recording(options.record, options.target, force=options.record_force)
         except TranscriptError as exc:
             return _fail(str(exc))
-    listeners = [recorder] if recorder is not None else []
-    status: int = ExitStatus.ERROR
-    try:
-        if batch or not sys.stdin.isatty():
-            from smtp_shell.shell.batch import run_batch
+    from smtp_shell.shell.runner import run_session
 
-            status = run_batch(options, listeners=listeners)
-        else:
-            from smtp_shell.shell.recording import show_in_toolbar
-            from smtp_shell.shell.repl import run_repl
-
-            status = run_repl(options, listeners=listeners,
-                              on_ready=show_in_toolbar(recorder) if recorder is not None else None)
-        return status
-    finally:
-        if recorder is not None:
-            recorder.close(status)
-            print(f"smtp-shell: the transcript is in {recorder.path}", file=sys.stderr)
+    return run_session(options, batch=batch, listeners=[recorder] if recorder is not None else [], recorder=recorder)
 
 
 def _cmd_connect(args) -> int:

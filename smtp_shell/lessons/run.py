@@ -6,7 +6,6 @@ from the lesson file, the transcript recorder, the REPL or batch mode, and the s
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 import sys
 from pathlib import Path
@@ -112,6 +111,8 @@ def run_lesson(lesson: Lesson, args) -> int:
 
 
 def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
+    from smtp_shell.shell.runner import run_session
+
     recorder = None
     path = None
     if not args.no_record:
@@ -132,27 +133,8 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
                       f"({lesson.path}).")
     engine.begin()
     listeners = [x for x in (recorder, engine) if x is not None]  # the recorder first: markers follow replies
-    status = int(ExitStatus.ERROR)
-    try:
-        if args.batch or not sys.stdin.isatty():
-            from smtp_shell.shell.batch import run_batch
-
-            status = run_batch(options, console=console, listeners=listeners)
-        else:
-            from smtp_shell.shell.repl import repl_session
-
-            def on_ready(shell) -> None:
-                engine.lesson_command(shell)
-                if recorder is not None:
-                    shell.recording = f"● rec {recorder.path.name}"
-
-            status = asyncio.run(repl_session(options, console=console, listeners=listeners, on_ready=on_ready))
-    finally:
-        if recorder is not None:
-            recorder.close(status)
-        engine.end_of_session()
-        if path is not None:
-            print(f"smtp-shell: the transcript is in {path}", file=sys.stderr)
+    status = run_session(options, batch=args.batch, console=console, listeners=listeners, recorder=recorder,
+                         on_ready=engine.lesson_command, on_end=lambda _status: engine.end_of_session())
     if engine.complete and "skipped" not in engine.states:
         return int(ExitStatus.OK)
     if status in (ExitStatus.CONNECTION_FAILED, ExitStatus.TLS_FAILED, ExitStatus.TIMEOUT):

@@ -9,8 +9,6 @@ message), Ctrl-D or :quit leaves (QUIT first if connected). No error ends the lo
 
 from __future__ import annotations
 
-import asyncio
-
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory, InMemoryHistory
@@ -86,10 +84,6 @@ def _key_bindings(shell: ShellContext) -> KeyBindings:
         buffer.validate_and_handle()
 
     return kb
-
-
-def run_repl(options: SessionOptions, listeners=(), on_ready=None) -> int:
-    return asyncio.run(repl_session(options, listeners=listeners, on_ready=on_ready))
 
 
 async def repl_session(options: SessionOptions, *, input=None, output=None, console=None,
