@@ -7,7 +7,6 @@ from the lesson file, the transcript recorder, the REPL or batch mode, and the s
 from __future__ import annotations
 
 import datetime as _dt
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -15,15 +14,10 @@ from smtp_shell.lessons.engine import LessonEngine
 from smtp_shell.lessons.loader import discover, resolve
 from smtp_shell.lessons.model import Lesson
 from smtp_shell.lessons.progress import Progress
-from smtp_shell.status import ExitStatus
+from smtp_shell.status import ExitStatus, fail, log_error
 
 if TYPE_CHECKING:
     from rich.console import JustifyMethod
-
-
-def _fail(message: str) -> int:
-    print(f"smtp-shell: {message}", file=sys.stderr)
-    return int(ExitStatus.ERROR)
 
 
 def lab_config(lesson: Lesson, mailbox: Path | None = None, cert_dir: Path | None = None):
@@ -55,7 +49,7 @@ def list_lessons(lessons: list[Lesson], no_color: bool) -> None:
 def cmd_lesson(args) -> int:
     lessons, errors = discover(args.lessons_dir)
     for error in errors:
-        print(f"smtp-shell: {error}", file=sys.stderr)
+        log_error(str(error))
     if args.name is None:
         list_lessons(lessons, args.no_color)
         return int(ExitStatus.ERROR if errors else ExitStatus.OK)
@@ -64,7 +58,7 @@ def cmd_lesson(args) -> int:
         broken = [e for e in errors if args.name.lower() in str(e).lower()]
         if broken:
             return int(ExitStatus.ERROR)  # already explained above
-        return _fail(f"there is no lesson {args.name!r}; run `smtp-shell lesson` to list them")
+        return fail(f"there is no lesson {args.name!r}; run `smtp-shell lesson` to list them")
     return run_lesson(lesson, args)
 
 
@@ -88,7 +82,7 @@ def run_lesson(lesson: Lesson, args) -> int:
         try:
             host, port = parse_hostport(args.server, 25)
         except ValueError as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
         mailbox = args.mailbox
         options = SessionOptions(host=host, port=port, cafile=args.cafile, insecure=args.insecure,
                                  timeout=args.timeout, no_color=args.no_color, lab_mailbox=mailbox)
@@ -99,7 +93,7 @@ def run_lesson(lesson: Lesson, args) -> int:
         try:
             server.start()
         except Exception as exc:  # LabError: one sentence
-            return _fail(f"could not start the lab server: {exc}")
+            return fail(f"could not start the lab server: {exc}")
         mailbox = server.mailbox
         options = SessionOptions(host=server.host, port=server.port, timeout=args.timeout, no_color=args.no_color,
                                  lab_cafile=server.cert_path, lab_mailbox=server.mailbox)
@@ -123,7 +117,7 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
         try:
             recorder = start_recording(path, options.target, lesson=lesson.id)
         except TranscriptError as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
     engine = LessonEngine(lesson, console, mailbox=mailbox, progress=Progress(), transcript=path, recorder=recorder)
     if server is not None:
         console.print(f"Lab server for this lesson on {server.host}:{server.port}; mail is saved in {server.mailbox} "

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from smtp_shell.shell.meta import meta
+from smtp_shell.status import log_error
 from smtp_shell.transcript.format import TranscriptError
 from smtp_shell.transcript.recorder import Recorder
 
@@ -139,14 +140,14 @@ def run_against(transcript, args) -> int:
         driver.note(f"replaying the client side of {args.file} against {options.target}")
         result = asyncio.run(compare(transcript, driver, user=user, password=_password_source(args, lab)))
     except ValueError as exc:  # a bad HOST:PORT
-        print(f"smtp-shell: {exc}", file=sys.stderr)
+        log_error(str(exc))
         return int(ExitStatus.ERROR)
     except TranscriptError as exc:
-        print(f"smtp-shell: {exc}", file=sys.stderr)
+        log_error(str(exc))
         return int(ExitStatus.ERROR)
     except Exception as exc:  # the lab server explains its own failures in one sentence
         if server is not None and type(exc).__name__ == "LabError":
-            print(f"smtp-shell: could not start the lab server: {exc}", file=sys.stderr)
+            log_error(f"could not start the lab server: {exc}")
             return int(ExitStatus.ERROR)
         raise
     finally:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from smtp_shell.shell.options import SessionOptions
-from smtp_shell.status import ExitStatus
+from smtp_shell.status import ExitStatus, log_error
 from smtp_shell.transcript.recorder import Recorder
 
 
@@ -50,4 +50,4 @@ def run_session(options: SessionOptions, *, batch: bool, console: Any = None, li
         if on_end is not None:
             on_end(status)
         if recorder is not None:
-            print(f"smtp-shell: the transcript is in {recorder.path}", file=sys.stderr)
+            log_error(f"the transcript is in {recorder.path}")
