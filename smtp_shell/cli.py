@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_transcript_parsers(sub)
     _add_lesson_parser(sub)
+    from smtp_shell.lab.checkclient import add_parser as add_check_client_parser
+
+    add_check_client_parser(sub)
 
     # The default command (no sub-command): the embedded lab server + the REPL.
     _add_session_options(parser)
@@ -184,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             "explain": _cmd_explain,
             **TRANSCRIPT_COMMANDS,
             "lesson": _cmd_lesson,
+            "check-client": _cmd_check_client,
         }[args.command]
         return int(handler(args))
     except KeyboardInterrupt:
@@ -275,6 +279,12 @@ def _cmd_mailbox(args) -> int:
     from smtp_shell.lab.console import run_mailbox
 
     return run_mailbox(args)
+
+
+def _cmd_check_client(args) -> int:
+    from smtp_shell.lab.checkclient import run
+
+    return run(args)
 
 
 def _cmd_lesson(args) -> int:

@@ -60,6 +60,7 @@ class Analysis:
     user: str | None = None
     tls: bool = False
     ehlo: str | None = None
+    ehlo_under_tls: bool = False
     quit: bool = False
     closed: bool = False
     said_anything: bool = False
@@ -287,6 +288,7 @@ class _Walker:
         if verb in ("EHLO", "HELO"):
             self.need_ehlo = False
             self.a.ehlo = visible(arg.strip())
+            self.a.ehlo_under_tls = self.a.ehlo_under_tls or self.a.tls
             problem = _ehlo_problem(arg)
             if problem:
                 self.find("ehlo-syntax", evidence, problem, number, once=True)

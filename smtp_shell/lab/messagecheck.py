@@ -161,13 +161,14 @@ def _check_mime(content: bytes, by_name: dict[str, list[str]], body: bytes, eigh
             found += _multipart(part, label)
             continue
         charset = part.get_param("charset")
-        if isinstance(charset, str) and charset.lower() not in ("us-ascii", "ascii"):
-            facts.non_ascii = True
         payload = part.get_payload(decode=False)
         if not isinstance(payload, str):
             continue
         raw = payload.encode("utf-8", "surrogateescape")
         cte = str(part.get("Content-Transfer-Encoding", "7bit")).strip().lower()
+        if cte in ("base64", "quoted-printable") and part.get_content_maintype() == "text":
+            decoded = part.get_payload(decode=True)
+            facts.non_ascii = facts.non_ascii or (isinstance(decoded, bytes) and not decoded.isascii())
         shown = f"H: Content-Transfer-Encoding: {visible(cte)}"
         if not raw.isascii():
             if cte in ("7bit", "quoted-printable", "base64"):

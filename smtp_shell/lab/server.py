@@ -102,8 +102,14 @@ class LabServer:
         self._thread: threading.Thread | None = None
         self._servers: list[asyncio.AbstractServer] = []
         self._lab: LabContext | None = None
+        self.observers: list = []  # see LabContext.observe; add before start()
 
     # -- public ---------------------------------------------------------------------------
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The server's event loop (running in its own thread once started)."""
+        return self._loop
+
     def default_account_hint(self) -> str:
         return self.accounts.hint()
 
@@ -133,7 +139,7 @@ class LabServer:
         self._lab = LabContext(
             hostname=self.config.server_hostname, accounts=self.accounts, faults=self.config.faults,
             mailbox=self._mailbox, max_sessions=self.config.max_sessions,
-            max_commands=self.config.max_commands, on_event=self._on_event)
+            max_commands=self.config.max_commands, on_event=self._on_event, observers=self.observers)
         self._loop = asyncio.new_event_loop()
         ready = threading.Event()
         failure: list[BaseException] = []

@@ -1,0 +1,114 @@
+"""Follow every lab session as it happens, for check-client and the web view.
+
+A `SessionTracker` is a lab observer (LabContext.observe): it keeps each session's events
+(bytes as received, reply lines, TLS, close) with the time they happened, analyses a session
+when it ends (and on demand while it runs), remembers the Message-IDs the class has used, and
+tells its listeners. It runs in the lab's event loop; listeners must not block. Connections
+that never said anything (port probes, aiosmtpd's start-up trigger) are dropped at close.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable
+
+from smtp_shell.lab.analyser import Analysis, Event, analyse
+from smtp_shell.lab.safetext import visible
+
+MAX_SESSION_BYTES = 16 * 1024 * 1024  # beyond this a session's client bytes are not kept
+KEEP_FINISHED = 1000                  # finished sessions kept for the web view
+
+
+@dataclass
+class TrackedSession:
+    number: int
+    peer: str
+    started: float                 # wall-clock seconds
+    events: list[Event] = field(default_factory=list)
+    last_activity: float = 0.0
+    closed: bool = False
+    kept_bytes: int = 0
+    _analysis: Analysis | None = None
+    _analysed_at: int = -1
+
+    def analysis(self, seen_message_ids=frozenset()) -> Analysis:
+        """The analysis of what happened so far (cached until the next event)."""
+        if self._analysis is None or self._analysed_at != len(self.events):
+            self._analysis = analyse(self.events, seen_message_ids)
+            self._analysed_at = len(self.events)
+        return self._analysis
+
+
+class SessionTracker:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.live: dict[int, TrackedSession] = {}          # id(aiosmtpd session object) -> session
+        self.finished: OrderedDict[int, TrackedSession] = OrderedDict()
+        self.seen_message_ids: set[str] = set()
+        self.on_finished: list[Callable[[TrackedSession, Analysis], None]] = []
+        self.on_change: list[Callable[[TrackedSession, Event | None], None]] = []
+        self._numbers = itertools.count(1)
+
+    def sessions(self) -> list[TrackedSession]:
+        return list(self.finished.values()) + list(self.live.values())
+
+    def get(self, number: int) -> TrackedSession | None:
+        found = self.finished.get(number)
+        return found or next((s for s in self.live.values() if s.number == number), None)
+
+    def __call__(self, server_session, kind: str, data) -> None:
+        key = id(server_session)
+        now = self.clock()
+        if kind == "open":
+            peer = data if isinstance(data, tuple) else ("unknown", 0)
+            host = visible(str(peer[0])) if peer else "unknown"
+            port = str(peer[1]) if len(peer) > 1 else "0"
+            self.live[key] = TrackedSession(next(self._numbers), f"{host}:{port}", now, last_activity=now)
+            return
+        session = self.live.get(key)
+        if session is None:
+            return
+        at = now - session.started
+        if kind == "client":
+            session.kept_bytes += len(data)
+            if session.kept_bytes > MAX_SESSION_BYTES:
+                return
+            event = Event("client", bytes(data), at)
+        elif kind == "server":
+            event = Event("server", str(data), at)
+        elif kind == "tls":
+            event = Event("tls", str(data), at)
+        else:
+            event = Event("close", b"", at)
+        session.events.append(event)
+        session.last_activity = now
+        if kind != "close":
+            self._tell(session, event)
+            return
+        session.closed = True
+        del self.live[key]
+        if not any(e.kind == "client" and e.data for e in session.events):
+            return
+        result = session.analysis(frozenset(self.seen_message_ids))
+        for message in result.messages:
+            if message.message_id and message.accepted:
+                self.seen_message_ids.add(message.message_id)
+        self.finished[session.number] = session
+        while len(self.finished) > KEEP_FINISHED:
+            self.finished.popitem(last=False)
+        self._tell(session, event)
+        for listener in list(self.on_finished):
+            try:
+                listener(session, result)
+            except Exception:  # noqa: BLE001 - a broken listener must not break the server
+                pass
+
+    def _tell(self, session: TrackedSession, event: Event | None) -> None:
+        for listener in list(self.on_change):
+            try:
+                listener(session, event)
+            except Exception:  # noqa: BLE001
+                pass
