@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD", help="a lab account (repeatable)")
     p.add_argument("--allow-plain-auth", action="store_true", help="allow AUTH before STARTTLS (to show why it is dangerous)")
     p.add_argument("--faults", type=Path, default=None, metavar="FILE", help="scripted faults (TOML)")
+    _add_classroom_options(p)
 
     p = sub.add_parser("mailbox", help="list what the lab server received, or show one message")
     p.add_argument("args", nargs="*", metavar="[DIR] | show ID", help="a mailbox folder, or `show ID`")
@@ -103,6 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     # The default command (no sub-command): the embedded lab server + the REPL.
     _add_session_options(parser)
     return parser
+
+
+def _add_classroom_options(p: argparse.ArgumentParser) -> None:
+    """--web, --roster, --stuck-minutes (see docs/classroom.md)."""
+    p.add_argument("--web", default=None, metavar="HOST:PORT",
+                   help="serve the web view (inbox, live sessions, class board) here, e.g. 127.0.0.1:8080")
+    p.add_argument("--roster", type=Path, default=None, metavar="FILE",
+                   help="CSV of students (name[,password]): one account and one mailbox each")
+    p.add_argument("--stuck-minutes", type=float, default=5.0, metavar="M",
+                   help="on the class board, rows without progress for M minutes stand out (default 5)")
 
 
 def _add_lesson_parser(sub) -> None:

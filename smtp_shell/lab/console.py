@@ -70,6 +70,7 @@ def _hostport(host: str, port: int) -> str:
 # -- smtp-shell lab --------------------------------------------------------------------------
 def run_lab(args) -> int:
     from smtp_shell.lab.accounts import AccountError, parse_user
+    from smtp_shell.lab.classroom import Classroom, ClassroomError
     from smtp_shell.lab.faults import Faults, FaultsError
     from smtp_shell.lab.server import LabConfig, LabError, LabServer
 
@@ -77,7 +78,9 @@ def run_lab(args) -> int:
         host, port = parse_listen(args.listen)
         users = dict(parse_user(u) for u in args.user)
         faults = Faults.from_toml(args.faults) if args.faults else Faults()
-    except (ValueError, AccountError, FaultsError) as exc:
+        classroom = Classroom.from_args(args)
+        users = {**classroom.users, **users}
+    except (ValueError, AccountError, FaultsError, ClassroomError) as exc:
         return _fail(str(exc))
     if args.tls_port is not None and not 0 <= args.tls_port <= 65535:
         return _fail(f"--tls-port {args.tls_port} is not a port; use 0 to 65535, e.g. --tls-port 8465")
@@ -86,17 +89,26 @@ def run_lab(args) -> int:
                        allow_plain_auth=args.allow_plain_auth, faults=faults)
     try:
         server = LabServer(config, on_event=_event_printer(out))
+        classroom.attach(server)
         server.start()
     except LabError as exc:
         return _fail(str(exc))
     try:
+        classroom.start(server)
+    except ClassroomError as exc:
+        server.stop()
+        return _fail(str(exc))
+    try:
         _banner(out, server, config)
+        for line in classroom.banner():
+            out.print(line)
         stopped = threading.Event()
         while not stopped.wait(0.5):  # a timed wait keeps Ctrl-C working on Windows too
             pass
     except KeyboardInterrupt:
         pass
     finally:
+        classroom.stop()
         server.stop()
     out.print(f"\nlab server stopped ({server.messages_saved} message file(s) saved this run); goodbye.")
     return ExitStatus.OK
