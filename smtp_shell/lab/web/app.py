@@ -82,7 +82,6 @@ def make_app(tracker: SessionTracker, mailbox: Mailbox, token: str | None = None
     app = web.Application(middlewares=middlewares)
     board = Board(tracker, stuck_after=stuck_after, roster=roster)
     ctx = WebContext(tracker, mailbox, Hub(tracker, board))
-    app["ctx"] = ctx
 
     def html(text: str) -> web.Response:
         return web.Response(text=text, content_type="text/html", charset="utf-8")
