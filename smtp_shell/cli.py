@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     # The default command (no sub-command): the embedded lab server + the REPL.
     _add_session_options(parser)
+    parser.add_argument("--web", default=None, metavar="HOST:PORT",
+                        help="also serve the lab's web view here (e.g. 127.0.0.1:0) and print its URL")
     return parser
 
 
@@ -265,18 +267,32 @@ def _cmd_connect(args) -> int:
 def _cmd_default(args) -> int:
     from smtp_shell.lab import LabConfig, LabServer
 
+    classroom = None
     try:
         server = LabServer(LabConfig(host="127.0.0.1", port=0))
+        if getattr(args, "web", None):
+            from smtp_shell.lab.classroom import Classroom
+
+            classroom = Classroom(web=args.web)
+            classroom.attach(server)
         server.start()
     except Exception as exc:  # the lab server explains its own failures in one sentence
         return _fail(f"could not start the lab server: {exc}")
     try:
+        if classroom is not None:
+            try:
+                classroom.start(server)
+            except Exception as exc:  # ClassroomError: one sentence
+                return _fail(str(exc))
+            print(f"Lab web view: {classroom.view.url}")
         print(f"Lab server on {server.host}:{server.port}; received mail is saved in {server.mailbox} "
               f"(log in as {server.default_account_hint()}).")
         options = _session_options(args, server.host, server.port, lab_cafile=server.cert_path,
                                    lab_mailbox=server.mailbox)
         return _run_session(options, args.batch)
     finally:
+        if classroom is not None:
+            classroom.stop()
         server.stop()
 
 

@@ -99,9 +99,7 @@ def run_lab(args) -> int:
         server.stop()
         return _fail(str(exc))
     try:
-        _banner(out, server, config)
-        for line in classroom.banner():
-            out.print(line)
+        _banner(out, server, config, classroom.banner())
         stopped = threading.Event()
         while not stopped.wait(0.5):  # a timed wait keeps Ctrl-C working on Windows too
             pass
@@ -114,7 +112,7 @@ def run_lab(args) -> int:
     return ExitStatus.OK
 
 
-def _banner(out: Console, server, config) -> None:
+def _banner(out: Console, server, config, extra: list[str] = ()) -> None:
     address = _hostport(server.host, server.port)
     out.print(Text(f"smtp-shell lab server listening on {address} (SMTP with STARTTLS)", style="bold"))
     if server.tls_port is not None:
@@ -135,6 +133,8 @@ def _banner(out: Console, server, config) -> None:
     active = config.faults.active()
     if active:
         out.print(Text("scripted faults: " + "; ".join(visible(a) for a in active), style="magenta"))
+    for line in extra:  # the classroom: roster, web view
+        out.print(line)
     out.print(f"try: smtp-shell connect {address} --cafile {server.cert_path}")
     out.print("Press Ctrl-C to stop.")
 
