@@ -116,6 +116,8 @@ def _add_classroom_options(p: argparse.ArgumentParser) -> None:
                    help="CSV of students (name[,password]): one account and one mailbox each")
     p.add_argument("--stuck-minutes", type=float, default=5.0, metavar="M",
                    help="on the class board, rows without progress for M minutes stand out (default 5)")
+    p.add_argument("--max-sessions", type=int, default=100, metavar="N",
+                   help="concurrent SMTP sessions before new ones get 421 (default 100)")
 
 
 def _add_lesson_parser(sub) -> None:

@@ -87,6 +87,8 @@ def run_lab(args) -> int:
     out = _console(soft_wrap=True)  # paths and fingerprints stay on one line, copyable
     config = LabConfig(host=host, port=port, tls_port=args.tls_port, mailbox=args.mailbox, users=users,
                        allow_plain_auth=args.allow_plain_auth, faults=faults)
+    if getattr(args, "max_sessions", None):
+        config.max_sessions = max(1, args.max_sessions)
     try:
         server = LabServer(config, on_event=_event_printer(out))
         classroom.attach(server)
