@@ -16,8 +16,8 @@ import threading
 import time
 import urllib.request
 
-from bench.common import BenchError, LabProcess, Row, Sample, free_port
 from bench.bench_lab import _load
+from bench.common import BenchError, LabProcess, Row, Sample, free_port
 
 NAME = "lab server + web view open"
 TARGET = ">= 0.8, 0 lost, board gap <= 2 s"

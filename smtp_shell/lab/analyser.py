@@ -27,6 +27,8 @@ from smtp_shell.lab.safetext import visible, visible_bytes
 STAGES = ("greeted", "EHLO", "TLS", "AUTH", "MAIL", "RCPT", "DATA", "accepted")
 GROUP_ENDERS = {"EHLO", "HELO", "STARTTLS", "AUTH", "auth answer", "DATA", "QUIT", "NOOP"}
 MASK = "***"
+SHOWN_MESSAGE_LINES = 500  # message lines kept in Analysis.lines (all are checked)
+MAX_SHOWN = 300            # characters of one line kept as evidence or for display
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
@@ -152,6 +154,8 @@ class _Walker:
             if rule in self.once:
                 return
             self.once.add(rule)
+        if len(evidence) > MAX_SHOWN:
+            evidence = evidence[:MAX_SHOWN] + "…"
         self.a.findings.append(Finding(rule, evidence, detail, line))
 
     def add_line(self, who: str, text: str) -> int:
@@ -412,13 +416,19 @@ class _Walker:
             lines.pop()
         first = len(self.a.lines) + 1
         for i, line in enumerate(lines):
-            number = self.add_line("C", visible_bytes(line))
+            if i < SHOWN_MESSAGE_LINES:
+                number = self.add_line("C", visible_bytes(line[:MAX_SHOWN]))
+            elif i == SHOWN_MESSAGE_LINES:
+                number = self.add_line("--", f"({len(lines) - i} more message lines not shown)")
+            else:
+                number = 0
             if b"\n" in line:
                 self.find("bare-lf", f"C: {visible_bytes(line)}", "inside the message text", number, once=True)
             if b"\r" in line:
                 self.find("bare-cr", f"C: {visible_bytes(line)}", "inside the message text", number, once=True)
             if len(line) > 998:
-                self.find("line-too-long", f"C: {visible_bytes(line[:60])}…", f"{len(line)} characters", number)
+                self.find("line-too-long", f"C: {visible_bytes(line[:60])}…", f"{len(line)} characters", number,
+                          once=True)
             if line.startswith(b".") and not line.startswith(b"..") and line.rstrip(b"\r\n") != b".":
                 self.find("dot-not-stuffed", f"C: {visible_bytes(line)}",
                           "the server removed this leading dot", number, once=True)

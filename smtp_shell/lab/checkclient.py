@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         server.start()
     except LabError as exc:
         return _fail(str(exc))
-    judged = []
+    judged: list = []
     try:
         _banner(server, args, sys.stderr if args.json else sys.stdout)
         deadline = None if args.wait is None else time.monotonic() + args.wait

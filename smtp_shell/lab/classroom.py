@@ -8,8 +8,14 @@ and stops it first on the way out. Without --web and --roster it does nothing at
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smtp_shell.lab.mailbox import safe_folder_name
+
+if TYPE_CHECKING:
+    from smtp_shell.lab.roster import Roster
+    from smtp_shell.lab.tracker import SessionTracker
+    from smtp_shell.lab.web.app import WebView
 
 
 class ClassroomError(Exception):
@@ -22,9 +28,9 @@ class Classroom:
 
         self.web_address = web
         self.stuck_after = stuck_minutes * 60
-        self.roster = None
-        self.tracker = None
-        self.view = None
+        self.roster: Roster | None = None
+        self.tracker: SessionTracker | None = None
+        self.view: WebView | None = None
         if roster is not None:
             try:
                 self.roster = load_roster(roster)

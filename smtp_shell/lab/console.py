@@ -114,7 +114,7 @@ def run_lab(args) -> int:
     return ExitStatus.OK
 
 
-def _banner(out: Console, server, config, extra: list[str] = ()) -> None:
+def _banner(out: Console, server, config, extra: list[str] | tuple[str, ...] = ()) -> None:
     address = _hostport(server.host, server.port)
     out.print(Text(f"smtp-shell lab server listening on {address} (SMTP with STARTTLS)", style="bold"))
     if server.tls_port is not None:

@@ -185,7 +185,8 @@ class LabServer:
     async def _listen(self, context: ssl.SSLContext) -> None:
         cfg, loop = self.config, self._loop
         try:
-            server = await loop.create_server(self._factory(context, False), host=cfg.host, port=cfg.port)
+            server = await loop.create_server(self._factory(context, False), host=cfg.host, port=cfg.port,
+                                              backlog=max(100, cfg.max_sessions))  # a class connecting at once
         except OSError as exc:
             raise _listen_error(exc, cfg.host, cfg.port, "--listen") from None
         self._servers.append(server)
@@ -193,7 +194,8 @@ class LabServer:
         if cfg.tls_port is not None:
             try:
                 server = await loop.create_server(self._factory(context, True), host=cfg.host, port=cfg.tls_port,
-                                                  ssl=context, ssl_handshake_timeout=15)
+                                                  ssl=context, ssl_handshake_timeout=15,
+                                                  backlog=max(100, cfg.max_sessions))
             except OSError as exc:
                 raise _listen_error(exc, cfg.host, cfg.tls_port, "--tls-port") from None
             self._servers.append(server)

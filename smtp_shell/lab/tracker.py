@@ -33,9 +33,12 @@ class TrackedSession:
     kept_bytes: int = 0
     _analysis: Analysis | None = None
     _analysed_at: int = -1
+    frozen: bool = False
 
     def analysis(self, seen_message_ids=frozenset()) -> Analysis:
         """The analysis of what happened so far (cached until the next event)."""
+        if self._analysis is not None and self.frozen:
+            return self._analysis
         if self._analysis is None or self._analysed_at != len(self.events):
             self._analysis = analyse(self.events, seen_message_ids)
             self._analysed_at = len(self.events)
@@ -93,6 +96,7 @@ class SessionTracker:
         if not any(e.kind == "client" and e.data for e in session.events):
             return
         result = session.analysis(frozenset(self.seen_message_ids))
+        session.frozen, session.events = True, []  # the analysis holds what is shown; the bytes can go
         for message in result.messages:
             if message.message_id and message.accepted:
                 self.seen_message_ids.add(message.message_id)

@@ -11,8 +11,7 @@ import pytest
 
 from smtp_shell.lab.analyser import STAGES, Event, analyse
 from smtp_shell.lab.findings import RULES
-from tests.lab.analyser_streams import (EHLO_PLAIN, EHLO_TLS, GREETING, HELO, b64, events, good, message,
-                                        replace)
+from tests.lab.analyser_streams import EHLO_PLAIN, EHLO_TLS, GREETING, HELO, b64, events, good, message, replace
 
 G = good()
 
@@ -209,4 +208,4 @@ def test_evidence_escapes_control_characters():
     assert "\x1b" not in finding.evidence and "\\x1b" in finding.evidence
 
 
-assert EHLO_TLS  # imported for readers of this file: the reply after the second EHLO
+

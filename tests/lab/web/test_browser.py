@@ -16,8 +16,6 @@ import threading
 
 import pytest
 
-from tests.lab.webfixtures import web_lab  # noqa: F401 - a fixture
-
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
 

@@ -7,8 +7,6 @@ import smtplib
 import urllib.error
 import urllib.request
 
-from tests.lab.webfixtures import web_lab  # noqa: F401 - a fixture
-
 HOSTILE = "<script>alert(1)</script>"
 
 

@@ -1,4 +1,5 @@
-"""A lab server with the web view on free loopback ports, as `smtp-shell lab --web` runs it."""
+"""Fixtures for the web view tests: a lab server with the web view on free loopback ports, as
+`smtp-shell lab --web` runs it (its session tracker observing, the view in the lab's loop)."""
 
 from __future__ import annotations
 
