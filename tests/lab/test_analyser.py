@@ -11,7 +11,7 @@ import pytest
 
 from smtp_shell.lab.analyser import STAGES, Event, analyse
 from smtp_shell.lab.findings import RULES
-from tests.lab.analyser_streams import EHLO_PLAIN, EHLO_TLS, GREETING, HELO, b64, events, good, message, replace
+from tests.lab.analyser_streams import EHLO_PLAIN, GREETING, HELO, b64, events, good, message, replace
 
 G = good()
 

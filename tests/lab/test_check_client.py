@@ -11,9 +11,11 @@ import json
 import os
 import shutil
 import smtplib
+import socket
 import ssl
 import subprocess
 import sys
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -90,7 +92,7 @@ def test_smtplib_with_starttls_login_and_a_correct_message_passes(check_client):
     c = check_client("--json")
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "Student <student@lab.test>", "teacher@lab.test", "Lab 4"
-    msg["Date"], msg["Message-ID"] = format_datetime(__import__("datetime").datetime.now().astimezone()), make_msgid()
+    msg["Date"], msg["Message-ID"] = format_datetime(datetime.now().astimezone()), make_msgid()
     msg.set_content("Hello from smtplib.\n")
     with smtplib.SMTP("127.0.0.1", c.port, timeout=10) as smtp:
         smtp.ehlo("student.example")
@@ -205,8 +207,6 @@ def test_nobody_came(check_client, tmp_path):
 
 
 def test_a_client_that_talks_before_the_greeting(check_client):
-    import socket
-
     c = check_client("--json")
     with socket.create_connection(("127.0.0.1", c.port), timeout=5) as sock:
         sock.sendall(b"EHLO student.example\r\nQUIT\r\n")
