@@ -79,7 +79,7 @@ class _Inbox:
     """The client's bytes not yet read by the server, each chunk stamped with the replies sent."""
 
     def __init__(self) -> None:
-        self.buffer = b""
+        self.buffer = bytearray()
         self.marks: list[tuple[int, int]] = []  # (end offset, replies sent when it arrived)
 
     def add(self, data: bytes, replies: int) -> None:
@@ -88,7 +88,8 @@ class _Inbox:
 
     def _take(self, length: int) -> tuple[bytes, int]:
         tag = self.marks[0][1]
-        chunk, self.buffer = self.buffer[:length], self.buffer[length:]
+        chunk = bytes(self.buffer[:length])
+        del self.buffer[:length]
         self.marks = [(end - length, r) for end, r in self.marks if end > length]
         return chunk, tag
 
@@ -103,7 +104,7 @@ class _Inbox:
         return None if end < 0 else self._take(end + 5)
 
     def clear(self) -> bytes:
-        rest, self.buffer, self.marks = self.buffer, b"", []
+        rest, self.buffer, self.marks = bytes(self.buffer), bytearray(), []
         return rest
 
 
@@ -133,7 +134,8 @@ class _Unit:
 class _Walker:
     def __init__(self, seen_message_ids) -> None:
         self.a = Analysis()
-        self.seen_ids = set(seen_message_ids)
+        self.class_ids = seen_message_ids  # the class's (read when a message arrives; may grow)
+        self.seen_ids: set[str] = set()     # this session's
         self.inbox = _Inbox()
         self.replies = 0                # final reply lines sent so far
         self.mode = "command"           # command, auth, data, tls-wait
@@ -433,7 +435,7 @@ class _Walker:
                 self.find("dot-not-stuffed", f"C: {visible_bytes(line)}",
                           "the server removed this leading dot", number, once=True)
         content = b"".join((line[1:] if line.startswith(b".") else line) + b"\r\n" for line in lines)
-        found, facts = check_message(content, frozenset(self.mail_params), frozenset(self.seen_ids))
+        found, facts = check_message(content, frozenset(self.mail_params), self.seen_ids | set(self.class_ids))
         self.a.findings += [Finding(f.rule, f.evidence, f.detail, f.line or first) for f in found]
         if facts.message_id:
             self.seen_ids.add(facts.message_id)
@@ -469,19 +471,34 @@ def _path_problem(arg: str, keyword: str) -> str | None:
     return None
 
 
-def analyse(events, seen_message_ids=frozenset()) -> Analysis:
-    """Judge one session from its events (see `Event`)."""
-    walker = _Walker(seen_message_ids)
-    for event in events:
+class SessionAnalyser:
+    """Incremental: `feed()` each event as it happens; `analysis` is always up to date."""
+
+    def __init__(self, seen_message_ids=frozenset()) -> None:
+        self._walker = _Walker(seen_message_ids)
+
+    @property
+    def analysis(self) -> Analysis:
+        return self._walker.a
+
+    def feed(self, event: Event) -> None:
+        walker = self._walker
         if event.kind == "client":
             walker.client(event.data if isinstance(event.data, bytes) else event.data.encode())
         elif event.kind == "server":
             walker.server(event.data if isinstance(event.data, str) else event.data.decode("utf-8", "replace"))
         elif event.kind == "tls":
             walker.tls()
-        elif event.kind == "close":
+        elif event.kind == "close" and not walker.a.closed:
             walker.close()
-    a = walker.a
-    if a.closed and a.said_anything and not a.quit:
-        a.findings.append(Finding("no-quit", "(the client closed the connection without QUIT)"))
-    return a
+            a = walker.a
+            if a.said_anything and not a.quit:
+                a.findings.append(Finding("no-quit", "(the client closed the connection without QUIT)"))
+
+
+def analyse(events, seen_message_ids=frozenset()) -> Analysis:
+    """Judge one session from its events (see `Event`)."""
+    analyser = SessionAnalyser(seen_message_ids)
+    for event in events:
+        analyser.feed(event)
+    return analyser.analysis

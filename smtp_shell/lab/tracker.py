@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable
 
-from smtp_shell.lab.analyser import Analysis, Event, analyse
+from smtp_shell.lab.analyser import Analysis, Event, SessionAnalyser
 from smtp_shell.lab.safetext import visible
 
 MAX_SESSION_BYTES = 16 * 1024 * 1024  # beyond this a session's client bytes are not kept
@@ -31,18 +31,18 @@ class TrackedSession:
     last_activity: float = 0.0
     closed: bool = False
     kept_bytes: int = 0
-    _analysis: Analysis | None = None
-    _analysed_at: int = -1
-    frozen: bool = False
+    seen_message_ids: set[str] | frozenset[str] = frozenset()  # the class's, read as messages arrive
+    _analyser: SessionAnalyser | None = None
+    _fed: int = 0
 
-    def analysis(self, seen_message_ids=frozenset()) -> Analysis:
-        """The analysis of what happened so far (cached until the next event)."""
-        if self._analysis is not None and self.frozen:
-            return self._analysis
-        if self._analysis is None or self._analysed_at != len(self.events):
-            self._analysis = analyse(self.events, seen_message_ids)
-            self._analysed_at = len(self.events)
-        return self._analysis
+    def analysis(self) -> Analysis:
+        """The analysis of what happened so far: events not yet analysed are fed first."""
+        if self._analyser is None:
+            self._analyser = SessionAnalyser(self.seen_message_ids)
+        for event in self.events[self._fed:]:
+            self._analyser.feed(event)
+        self._fed = len(self.events)
+        return self._analyser.analysis
 
 
 class SessionTracker:
@@ -69,7 +69,8 @@ class SessionTracker:
             peer = data if isinstance(data, tuple) else ("unknown", 0)
             host = visible(str(peer[0])) if peer else "unknown"
             port = str(peer[1]) if len(peer) > 1 else "0"
-            self.live[key] = TrackedSession(next(self._numbers), f"{host}:{port}", now, last_activity=now)
+            self.live[key] = TrackedSession(next(self._numbers), f"{host}:{port}", now, last_activity=now,
+                                            seen_message_ids=self.seen_message_ids)
             return
         session = self.live.get(key)
         if session is None:
@@ -95,8 +96,8 @@ class SessionTracker:
         del self.live[key]
         if not any(e.kind == "client" and e.data for e in session.events):
             return
-        result = session.analysis(frozenset(self.seen_message_ids))
-        session.frozen, session.events = True, []  # the analysis holds what is shown; the bytes can go
+        result = session.analysis()
+        session.events, session._fed = [], 0  # the analysis holds what is shown; the bytes can go
         for message in result.messages:
             if message.message_id and message.accepted:
                 self.seen_message_ids.add(message.message_id)

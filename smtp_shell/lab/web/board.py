@@ -27,7 +27,7 @@ class Board:
         now = self.tracker.clock()
         rows: dict[str, dict] = {name: _empty(name, "account") for name in self.roster}
         for session in sorted(self.tracker.sessions(), key=lambda s: s.number):
-            a = session.analysis(frozenset(self.tracker.seen_message_ids))
+            a = session.analysis()
             if session.closed and not a.said_anything:
                 continue
             key = a.user or session.peer.rsplit(":", 1)[0]

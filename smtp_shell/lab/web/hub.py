@@ -21,7 +21,7 @@ SESSIONS_LISTED = 200
 
 
 def session_view(session: TrackedSession, tracker: SessionTracker, start: int = 0) -> dict:
-    a = session.analysis(frozenset(tracker.seen_message_ids))
+    a = session.analysis()
     return {"number": session.number, "peer": session.peer, "user": a.user, "closed": session.closed,
             "progress": a.progress, "stages": a.stages, "tls": a.tls, "start": start,
             "lines": [{"who": ln.who, "text": ln.text, "tls": ln.tls, "n": ln.number} for ln in a.lines[start:]],
@@ -111,10 +111,9 @@ class Hub:
 
     def snapshot(self) -> dict:
         """The board rows and the latest sessions (newest first)."""
-        seen = frozenset(self.tracker.seen_message_ids)
         sessions = []
         for session in sorted(self.tracker.sessions(), key=lambda s: -s.number)[:SESSIONS_LISTED]:
-            a = session.analysis(seen)
+            a = session.analysis()
             if session.closed and not a.said_anything:
                 continue
             sessions.append({"number": session.number, "peer": session.peer, "user": a.user,
