@@ -364,9 +364,9 @@ class _Walker:
         if decoded.endswith(b"\n"):
             ending = visible_bytes(b"\r\n" if decoded.endswith(b"\r\n") else b"\n")
             if what == "user name":
-                detail = f"the user name decodes to {visible_bytes(decoded)!r}"
+                detail = f"the user name decodes to '{visible_bytes(decoded)}'"
             else:
-                detail = f"the {what} decodes to {len(decoded)} bytes ending in {ending!r}"
+                detail = f"the {what} decodes to {len(decoded)} bytes ending in '{ending}'"
             self.find("auth-newline", evidence, detail, number, once=True)
 
     # -- replies -----------------------------------------------------------------------------

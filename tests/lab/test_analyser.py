@@ -158,11 +158,45 @@ CASES = {
         replace(G, 10, (message(extra='MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="XX"\r\n',
                                 body="--XX\r\nContent-Type: text/plain\r\n\r\nhi\r\n") + b".\r\n", ["250 2.6.0 X"])),
         {("mime-boundary", 'H: Content-Type: multipart/alternative; boundary="XX"')}),
+    "a UTF-8 address without SMTPUTF8": (
+        replace(G, 8, ("RCPT TO:<jürgen@lab.test>\r\n".encode(), ["553 5.6.7 SMTPUTF8 required"]),
+                (b"RCPT TO:<teacher@lab.test>\r\n", ["250 2.1.5 Recipient OK"])),
+        {("smtputf8-missing", "C: RCPT TO:<jürgen@lab.test>")}),
+    "an encoded word that does not decode": (
+        replace(G, 10, (message(subject="=?utf-8?b?not*base64?=") + b".\r\n", ["250 2.6.0 X"])),
+        {("header-encoding-bad", "H: Subject: =?utf-8?b?not*base64?=")}),
+    "base64 declared, something else sent": (
+        replace(G, 10, (message(extra="MIME-Version: 1.0\r\nContent-Type: text/plain\r\n"
+                                      "Content-Transfer-Encoding: base64\r\n", body="Hello, plain words!\r\n")
+                        + b".\r\n", ["250 2.6.0 X"])),
+        {("cte-mismatch", "H: Content-Transfer-Encoding: base64")}),
+    "MIME headers without MIME-Version": (
+        replace(G, 10, (message(extra="Content-Type: text/plain; charset=us-ascii\r\n") + b".\r\n", ["250 2.6.0 X"])),
+        {("mime-version-missing", "H: content-type: text/plain; charset=us-ascii")}),
+    "no To, no Subject, a From without an address": (
+        replace(G, 10, (b"From: Student\r\nDate: Tue, 24 Nov 2026 19:01:02 +0100\r\nMessage-ID: <a@b>\r\n\r\nhi\r\n.\r\n",
+                        ["250 2.6.0 X"])),
+        {("from-invalid", "H: From: Student"), ("to-missing", "(headers: from, date, message-id)"),
+         ("subject-missing", "(no Subject header)")}),
+    "a command over 512 octets": (
+        replace(G, 0, (b"EHLO " + b"a" * 600 + b"\r\n", ["500 Command line too long"]),
+                (b"EHLO client.example\r\n", EHLO_PLAIN)),
+        {("command-too-long", "C: EHLO " + "a" * 75 + "…")}),
     "headers run into the text (no empty line)": (
         replace(G, 10, (b"From: s@lab.test\r\nTo: t@lab.test\r\nSubject: x\r\nDate: Tue, 24 Nov 2026 19:01:02 +0100\r\n"
                         b"Message-ID: <a@b>\r\nHello teacher\r\n.\r\n", ["250 2.6.0 X"])),
         {("header-syntax", "H: Hello teacher")}),
 }
+
+
+CASES["8-bit text without a charset"] = (
+    replace(replace(G, 7, (b"MAIL FROM:<student@lab.test> BODY=8BITMIME\r\n", ["250 2.1.0 Sender OK"])), 10,
+            (message(extra="MIME-Version: 1.0\r\nContent-Transfer-Encoding: 8bit\r\n", body="Grüße\r\n") + b".\r\n",
+             ["250 2.6.0 X"])),
+    {("charset-missing", "(no Content-Type)")})
+CASES["a last line without a line end"] = (
+    G[:11] + [(b"QUIT", []), "CLOSE"],
+    {("no-line-end", "C: QUIT"), ("no-quit", "(the client closed the connection without QUIT)")})
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -176,6 +210,19 @@ def test_commands_before_the_greeting():
         [Event("server", line) for line in EHLO_PLAIN] + events(G[1:], greeting=None)
     assert {(f.rule, f.evidence) for f in analyse(stream).findings} == {
         ("early-talker", "C: EHLO client.example")}
+
+
+def test_implicit_tls_sessions_need_no_starttls():
+    stream = [Event("tls", "implicit")] + events(G[3:])
+    result = analyse(stream)
+    assert result.findings == [] and result.tls and result.stages[-1] == "accepted"
+
+
+def test_a_password_with_its_newline_is_described_never_shown():
+    steps = replace(G, 6, (b64("s3cr3t-pw\n"), ["535 5.7.8 Authentication credentials invalid"]))
+    [newline] = [f for f in analyse(events(steps)).findings if f.rule == "auth-newline"]
+    assert newline.detail == "the password decodes to 10 bytes ending in '\\n'"
+    assert "s3cr3t" not in newline.evidence + newline.detail
 
 
 def test_a_message_id_used_before_in_the_class():

@@ -121,3 +121,16 @@ def test_board_rows_per_account_and_per_address(web_lab):
     session = json.loads(get(view.url + f"api/session/{rows['alice']['session']}")[2])
     texts = [line["text"] for line in session["lines"]]
     assert "alice-pw" not in json.dumps(session) and any(t.startswith("AUTH PLAIN ***") for t in texts)
+
+
+def test_a_malformed_message_still_gets_a_page(web_lab):
+    server, view = web_lab()
+    junk = (b"From: \x1b[31m<a@lab.test>\r\nSubject: =?x-unknown?q?=FF?=\r\nContent-Type: multipart/mixed\r\n"
+            b"Content-Transfer-Encoding: quoted-printable\r\nX-\xff: \xfe\r\n\r\n--nothing\r\n\x00\xff binary\r\n")
+    with smtplib.SMTP(server.host, server.port, timeout=10) as smtp:
+        smtp.sendmail("a@lab.test", ["teacher@lab.test"], junk)
+    _, _, body = get(view.url + "inbox")
+    link = body.split(b'href="/message/')[1].split(b'"')[0].decode()
+    status, _, page = get(view.url + "message/" + link)
+    assert status == 200 and b"\x1b" not in page and b"\\x1b" in page
+    assert get(view.url + f"message/{link}/raw")[0] == 200
