@@ -20,9 +20,9 @@ import binascii
 import re
 from dataclasses import dataclass, field
 
-from smtp_shell.lab.findings import Finding
+from smtp_shell.lab.findings import Finding, visible_bytes
 from smtp_shell.lab.messagecheck import MessageFacts, check_message
-from smtp_shell.lab.safetext import visible, visible_bytes
+from smtp_shell.lab.safetext import visible
 
 STAGES = ("greeted", "EHLO", "TLS", "AUTH", "MAIL", "RCPT", "DATA", "accepted")
 GROUP_ENDERS = {"EHLO", "HELO", "STARTTLS", "AUTH", "auth answer", "DATA", "QUIT", "NOOP"}

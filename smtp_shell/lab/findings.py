@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smtp_shell.address import escape
+
+
+def visible_bytes(data: bytes) -> str:
+    """Bytes as the evidence shows them: UTF-8 where they are, everything else escaped (`\\x0a`)."""
+    return escape(data.decode("utf-8", "surrogateescape"))
+
 
 @dataclass(frozen=True)
 class Rule:

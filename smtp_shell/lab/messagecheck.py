@@ -19,8 +19,8 @@ import email.utils
 import re
 from dataclasses import dataclass, field
 
-from smtp_shell.lab.findings import Finding
-from smtp_shell.lab.safetext import visible, visible_bytes
+from smtp_shell.lab.findings import Finding, visible_bytes
+from smtp_shell.lab.safetext import visible
 from smtp_shell.protocol.dates import check_date_header
 
 _HEADER_NAME = re.compile(rb"^[\x21-\x39\x3b-\x7e]+$")
