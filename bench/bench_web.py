@@ -10,6 +10,7 @@ of them during the load is reported) and the last board counts every message.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import threading
@@ -58,7 +59,7 @@ class BoardWatcher(threading.Thread):
     def max_gap(self, start: float, end: float) -> float:
         inside = [t for t in self.times if start <= t <= end] + [end]
         points = [start] + inside
-        return max(b - a for a, b in zip(points, points[1:]))
+        return max(b - a for a, b in itertools.pairwise(points))
 
 
 def run(ctx) -> Row:

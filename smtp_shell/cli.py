@@ -265,7 +265,7 @@ def _cmd_default(args) -> int:
                 classroom.start(server)
             except Exception as exc:  # ClassroomError: one sentence
                 return _fail(str(exc))
-            print(f"Lab web view: {classroom.view.url}")
+            print(f"Lab web view: {classroom.view.url if classroom.view else '(not started)'}")
         print(f"Lab server on {server.host}:{server.port}; received mail is saved in {server.mailbox} "
               f"(log in as {server.default_account_hint()}).")
         options = _session_options(args, server.host, server.port, lab_cafile=server.cert_path,

@@ -2,7 +2,7 @@
 
 It starts a lab server (the same options as `smtp-shell lab`), says where to point the program
 (host, port, account, the CA file to trust), waits for the next session(s) that say something,
-and prints one line per rubric item — ✓ / ✗ / – — with the exact bytes as evidence for each ✗
+and prints one line per rubric item (✓ passed, ✗ failed, a dash: not applicable) with the exact bytes as evidence for each ✗
 and what to fix; `--json` prints the same for an autograder. The greeting is held back for
 half a second (as Postfix's postscreen does) so that a client that talks before the 220 is
 caught. Exit status 0 only when every required item passed in every session judged.

@@ -47,7 +47,7 @@ class Classroom:
             self.tracker = SessionTracker()
 
     @classmethod
-    def from_args(cls, args) -> "Classroom":
+    def from_args(cls, args) -> Classroom:
         return cls(getattr(args, "web", None), getattr(args, "roster", None), getattr(args, "stuck_minutes", 5.0))
 
     @property

@@ -146,7 +146,7 @@ def _check_mime(content: bytes, by_name: dict[str, list[str]], body: bytes, eigh
         found.append(Finding("mime-version-missing", f"H: {mime_headers[0]}: {visible(by_name[mime_headers[0]][0])}"))
     try:
         msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(content)
-    except Exception:  # noqa: BLE001 - the parser is lenient; what it raises is a structure it cannot read
+    except Exception:
         return found + [Finding("mime-boundary", "(the MIME structure cannot be parsed)")]
     if not body.isascii():
         facts.non_ascii = True

@@ -1,8 +1,8 @@
 """The rubric `check-client` grades with: items, their weights, and how an analysis scores.
 
 Each item passes when the session reached what the item needs and no finding of its rules
-was reported; it is "not applicable" (–) when the session never got where the item applies
-(no UTF-8 anywhere: the extra-credit item is –). The default rubric follows the course lab:
+was reported; it is "not applicable" (a dash) when the session never got where the item applies
+(no UTF-8 anywhere: the extra-credit item does not apply). The default rubric follows the course lab:
 a raw-socket client with STARTTLS, EHLO again, AUTH LOGIN, From/To/Subject/Date, a Message-ID
 and UTF-8 as extra credit. An instructor picks items and weights in a TOML file:
 
@@ -14,15 +14,15 @@ and UTF-8 as extra credit. An instructor picks items and weights in a TOML file:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 from smtp_shell.lab.analyser import Analysis
 from smtp_shell.lab.findings import Finding
 
 PASS, FAIL, NA = "pass", "fail", "na"
-MARKS = {PASS: "✓", FAIL: "✗", NA: "–"}
+MARKS = {PASS: "✓", FAIL: "✗", NA: "\u2013"}  # an en dash, as on a paper rubric
 
 CONDITIONS: dict[str, tuple[Callable[[Analysis], bool], str]] = {
     # name: (test, what to say when it is false)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import itertools
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from smtp_shell.lab.analyser import Analysis, Event, SessionAnalyser
 from smtp_shell.lab.safetext import visible
@@ -108,12 +108,12 @@ class SessionTracker:
         for listener in list(self.on_finished):
             try:
                 listener(session, result)
-            except Exception:  # noqa: BLE001 - a broken listener must not break the server
+            except Exception:
                 pass
 
     def _tell(self, session: TrackedSession, event: Event | None) -> None:
         for listener in list(self.on_change):
             try:
                 listener(session, event)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass

@@ -26,8 +26,9 @@ def b64(text: str) -> bytes:
     return base64.b64encode(text.encode())
 
 
-def run_client(port: int, cafile, m: Mistakes = Mistakes(), timeout: float = 5) -> list[bytes]:
+def run_client(port: int, cafile, m: Mistakes | None = None, timeout: float = 5) -> list[bytes]:
     """Send one message like a student's lab client; return the replies it read."""
+    m = m or Mistakes()
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     replies: list[bytes] = []
     buffer = b""
@@ -76,7 +77,7 @@ def run_client(port: int, cafile, m: Mistakes = Mistakes(), timeout: float = 5) 
             send(b".")
         if m.quit:
             send(b"QUIT")
-    except (socket.timeout, EOFError, ssl.SSLError, ConnectionError):
+    except (TimeoutError, EOFError, ssl.SSLError, ConnectionError):
         pass  # a broken client often ends here: the server is still waiting for a line end
     finally:
         sock.close()

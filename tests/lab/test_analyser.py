@@ -48,13 +48,13 @@ def test_byte_by_byte_delivery_gives_the_same_analysis():
 CASES = {
     "bare LF after a command": (
         replace(G, 0, (b"EHLO client.example\n", EHLO_PLAIN)),
-        {("bare-lf", "C: EHLO client.example\\n")}),
+        {("bare-lf", "C: EHLO client.example\\x0a")}),
     "bare CR in a command": (
         replace(G, 7, (b"MAIL FROM:<student@lab.test>\r\r\n", ["250 2.1.0 Sender OK"])),
-        {("bare-cr", "C: MAIL FROM:<student@lab.test>\\r")}),
+        {("bare-cr", "C: MAIL FROM:<student@lab.test>\\x0d")}),
     "bare LF inside the message": (
         replace(G, 10, (message(body="one\nline\r\n") + b".\r\n", ["250 2.6.0 Message saved as X"])),
-        {("bare-lf", "C: one\\nline")}),
+        {("bare-lf", "C: one\\x0aline")}),
     "EHLO without a name": (
         replace(G, 0, (b"EHLO\r\n", ["501 5.5.4 Syntax: EHLO hostname"]), (b"EHLO client.example\r\n", EHLO_PLAIN)),
         {("ehlo-syntax", "C: EHLO")}),
@@ -119,7 +119,7 @@ CASES = {
     "no QUIT": (G[:11] + ["CLOSE"], {("no-quit", "(the client closed the connection without QUIT)")}),
     "message ended with a bare LF dot": (
         G[:10] + [(message() + b".\n", []), "CLOSE"],
-        {("data-unfinished", "C: .\\n"), ("bare-lf", "C: .\\n"), ("no-quit", "(the client closed the connection without QUIT)")}),
+        {("data-unfinished", "C: .\\x0a"), ("bare-lf", "C: .\\x0a"), ("no-quit", "(the client closed the connection without QUIT)")}),
     "a line starting with a dot not doubled": (
         replace(G, 10, (message(body=".hidden line\r\n") + b".\r\n", ["250 2.6.0 Message saved as X"])),
         {("dot-not-stuffed", "C: .hidden line")}),
@@ -221,7 +221,7 @@ def test_implicit_tls_sessions_need_no_starttls():
 def test_a_password_with_its_newline_is_described_never_shown():
     steps = replace(G, 6, (b64("s3cr3t-pw\n"), ["535 5.7.8 Authentication credentials invalid"]))
     [newline] = [f for f in analyse(events(steps)).findings if f.rule == "auth-newline"]
-    assert newline.detail == "the password decodes to 10 bytes ending in '\\n'"
+    assert newline.detail == "the password decodes to 10 bytes ending in '\\x0a'"
     assert "s3cr3t" not in newline.evidence + newline.detail
 
 

@@ -68,7 +68,7 @@ def check_client(tmp_path):
 
 
 def judged(c: CheckClient) -> tuple[int, dict]:
-    status, out, err = c.result()
+    status, out, _ = c.result()
     return status, json.loads(out)
 
 
@@ -123,7 +123,7 @@ def test_swaks_passes(check_client):
 NO_QUIT = ("no-quit", "(the client closed the connection without QUIT)")
 BROKEN = {
     "bare LF": (Mistakes(eol=b"\n"),
-                {("bare-lf", "C: EHLO student.example\\n"), ("data-unfinished", "C: .\\n"), NO_QUIT},
+                {("bare-lf", "C: EHLO student.example\\x0a"), ("data-unfinished", "C: .\\x0a"), NO_QUIT},
                 {"line-ends", "accepted", "quit"}),
     "no Date": (Mistakes(date=None), {("date-missing", "(no Date header)")}, {"date"}),
     "AUTH before STARTTLS": (Mistakes(auth_before_starttls=True), {("auth-before-tls", "C: AUTH LOGIN")}, {"auth"}),
@@ -161,7 +161,7 @@ def test_the_text_rubric_shows_marks_evidence_and_the_fix(check_client):
     assert "✗ A Date header in RFC 5322 form with a numeric zone  (required)" in out
     assert "H: Date: Tue, 24 Nov 2026 19:01:02 CET" in out
     assert "names like 'CET' are obsolete" in out and "fix: format it with email.utils.format_datetime" in out
-    assert "– UTF-8 sent by the standards (extra credit): the message is plain ASCII" in out
+    assert "\u2013 UTF-8 sent by the standards (extra credit): the message is plain ASCII" in out
 
 
 def test_a_rubric_file_chooses_and_weights_items(check_client, tmp_path):

@@ -94,7 +94,7 @@ def test_the_embedded_default_prints_the_web_url(tmp_path, lab_home):
         read_until(proc.stdout, "220 ")
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200 and "Class board" in response.read().decode()
-        out, err = proc.communicate("QUIT\n", timeout=20)
+        _, err = proc.communicate("QUIT\n", timeout=20)
     finally:
         proc.kill()
     assert proc.returncode == 0, err

@@ -113,7 +113,7 @@ def make_app(tracker: SessionTracker, mailbox: Mailbox, token: str | None = None
             while True:
                 try:
                     item = await asyncio.wait_for(sub.queue.get(), timeout=15)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     await response.write(b": keep-alive\n\n")
                     continue
                 if item is None:
@@ -227,7 +227,7 @@ class WebView:
         if self._runner is not None and self.server.loop is not None and self.server.loop.is_running():
             try:
                 asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.server.loop).result(timeout=10)
-            except Exception:  # noqa: BLE001 - the lab server is stopping anyway
+            except Exception:
                 pass
         self._runner = None
 

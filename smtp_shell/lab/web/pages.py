@@ -70,7 +70,7 @@ def _tree(part: email.message.Message, counter: list[int], parts: list) -> str:
         details.append(f"charset={charset}")
     try:
         filename = part.get_filename()
-    except Exception:  # noqa: BLE001 - a broken parameter: show no name
+    except Exception:
         filename = None
     label = f"<code>{esc(ctype)}</code> {esc(', '.join(details))}" + (f" <em>{esc(filename)}</em>" if filename else "")
     if part.is_multipart():

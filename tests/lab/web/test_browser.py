@@ -13,6 +13,7 @@ import smtplib
 import socket
 import ssl
 import threading
+from typing import ClassVar
 
 import pytest
 
@@ -117,9 +118,9 @@ def test_class_board_and_live_session_update_without_reload(web_lab, browser):
 
 
 class _Trap(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802 - the http.server API
+    def do_GET(self):
         _Trap.hits.append(self.path)
         self.send_response(204)
         self.end_headers()
