@@ -37,13 +37,13 @@ class Classroom:
             except RosterError as exc:
                 raise ClassroomError(str(exc)) from None
         if web is not None:
-            from smtp_shell.lab.console import parse_listen
+            from smtp_shell.address import parse_hostport
             from smtp_shell.lab.tracker import SessionTracker
 
             try:
-                self.web_host, self.web_port = parse_listen(web, default_port=8080)
+                self.web_host, self.web_port = parse_hostport(web, 8080, port_zero_ok=True)
             except ValueError as exc:
-                raise ClassroomError(str(exc).replace("--listen", "--web")) from None
+                raise ClassroomError(f"--web: {exc}") from None
             self.tracker = SessionTracker()
 
     @classmethod
