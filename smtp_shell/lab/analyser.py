@@ -148,6 +148,7 @@ class _Walker:
         self.auth_user: str | None = None
         self.mail_params: set[str] = set()
         self.in_reply = False
+        self.starttls_reply = ""
         self.once: set[str] = set()
 
     # -- helpers --------------------------------------------------------------------------
@@ -205,6 +206,10 @@ class _Walker:
         self.add_line("--", "TLS started; the lines below were encrypted on the wire")
 
     def close(self) -> None:
+        if self.mode == "tls-wait":
+            self.find("tls-not-completed", f"S: {visible(self.starttls_reply)}",
+                      "the connection closed after the 220 without a successful TLS handshake: "
+                      "does your client trust the lab's CA file?")
         rest = self.inbox.clear()
         if self.mode == "data" and rest:
             self.message(rest, self.replies + 1, accepted=False)
@@ -385,6 +390,7 @@ class _Walker:
             self.capabilities = {line[4:].split(" ")[0].upper() for line in unit.reply[1:]} if unit.kind == "EHLO" else set()
         elif unit.kind == "STARTTLS" and code == "220":
             self.mode = "tls-wait"
+            self.starttls_reply = final
             rest = self.inbox.clear()
             for raw in rest.splitlines(keepends=True):
                 line = self.add_line("C", _shown(raw))

@@ -70,6 +70,11 @@ RULES: dict[str, Rule] = {
                                "RFC 3207 §4.2 / §6: nothing may follow STARTTLS until TLS runs; the server "
                                "discards it",
                                "after the 220 reply to STARTTLS, wrap the socket and do the handshake first"),
+    "tls-not-completed": Rule("the TLS handshake never completed",
+                              "RFC 3207 §4: after 220 the client starts TLS at once; the session closed "
+                              "before a handshake succeeded",
+                              "wrap the socket with ssl.create_default_context(cafile=THE LAB'S CA FILE) and "
+                              "server_hostname='localhost'; print the exception your program got"),
     # AUTH
     "auth-before-tls": Rule("AUTH before STARTTLS",
                             "RFC 4954 §4 / RFC 3207: a password must not cross the network in clear text",

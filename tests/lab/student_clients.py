@@ -20,6 +20,7 @@ class Mistakes:
     date: str | None = DATE
     message_id: str | None = "<lab4.1@student.example>"
     quit: bool = True
+    cafile_override: bool = False        # trust the system store instead of the lab's CA file
 
 
 def b64(text: str) -> bytes:
@@ -58,7 +59,8 @@ def run_client(port: int, cafile, m: Mistakes | None = None, timeout: float = 5)
         if m.auth_before_starttls:
             send(b"AUTH LOGIN")
         send(b"STARTTLS")
-        sock = ssl.create_default_context(cafile=str(cafile)).wrap_socket(sock, server_hostname="localhost")
+        context = ssl.create_default_context() if m.cafile_override else ssl.create_default_context(cafile=str(cafile))
+        sock = context.wrap_socket(sock, server_hostname="localhost")
         if not m.skip_ehlo_after_tls:
             send(b"EHLO student.example")
         if send(b"AUTH LOGIN").startswith(b"334"):

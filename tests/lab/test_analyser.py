@@ -7,6 +7,8 @@ step broken the way students' clients break it; the test asserts the exact set o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from smtp_shell.lab.analyser import STAGES, Event, analyse
@@ -116,6 +118,10 @@ CASES = {
         G[:4] + [(b"AUTH LOGIN\r\n" + b64("student") + b64("lab-password"),
                   ["334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "235 2.7.0 Authentication successful"])] + G[7:],
         {("no-wait", "C: ***")}),
+    "closed after 220 to STARTTLS without a handshake": (
+        G[:2] + ["CLOSE"],
+        {("tls-not-completed", "S: 220 2.0.0 Ready to start TLS"),
+         ("no-quit", "(the client closed the connection without QUIT)")}),
     "no QUIT": (G[:11] + ["CLOSE"], {("no-quit", "(the client closed the connection without QUIT)")}),
     "message ended with a bare LF dot": (
         G[:10] + [(message() + b".\n", []), "CLOSE"],
@@ -244,9 +250,11 @@ def test_progress_stops_where_the_session_stopped():
     assert result.progress == "AUTH" and not result.messages
 
 
-def test_every_rule_has_a_title_a_rule_and_a_fix():
-    for rule in RULES.values():
+def test_every_rule_has_a_title_a_rule_and_a_fix_and_is_documented():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "check-client.md").read_text(encoding="utf-8")
+    for name, rule in RULES.items():
         assert rule.title and rule.broken and rule.fix
+        assert f"| `{name}` |" in docs, f"docs/check-client.md does not explain {name}"
 
 
 def test_evidence_escapes_control_characters():

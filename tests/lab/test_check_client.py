@@ -135,6 +135,9 @@ BROKEN = {
         Mistakes(username=b64("student\n")),
         {("auth-newline", "C: *** (the answer to 334 Username:)"),
          ("auth-failed", "S: 535 5.7.8 Authentication credentials invalid")}, {"auth"}),
+    "a client that does not trust the lab's certificate": (
+        Mistakes(cafile_override=True),
+        {("tls-not-completed", "S: 220 Ready to start TLS"), NO_QUIT}, {"starttls", "auth", "envelope", "accepted", "quit"}),
     "no Message-ID": (Mistakes(message_id=None), {("message-id-missing", "(no Message-ID header)")}, {"message-id"}),
 }
 
