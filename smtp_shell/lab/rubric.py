@@ -111,7 +111,7 @@ class Grade:
 
     @property
     def out_of(self) -> int:
-        return sum(r.item.weight for r in self.results if r.status != NA and r.item.required)
+        return sum(r.item.weight for r in self.results if r.status != NA)
 
 
 def grade(analysis: Analysis, items: tuple[Item, ...] = DEFAULT_ITEMS) -> Grade:
