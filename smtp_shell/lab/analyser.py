@@ -226,7 +226,7 @@ class _Walker:
     # -- reading units the way the server does ---------------------------------------------
     def read_unit(self, reply: str) -> _Unit | None:
         reply_no = self.replies + 1
-        if reply_no == 1 and not self.a.stages and self.mode == "command" and not self.kinds:
+        if reply_no == 1:  # the server speaks first, whatever the client did
             return _Unit("greeting", b"", 0, reply_no)
         if self.mode == "data":
             got = self.inbox.data()

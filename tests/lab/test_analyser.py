@@ -13,6 +13,7 @@ import pytest
 
 from smtp_shell.lab.analyser import STAGES, Event, analyse
 from smtp_shell.lab.findings import RULES
+from smtp_shell.lab.rubric import grade
 from tests.lab.analyser_streams import EHLO_PLAIN, GREETING, HELO, b64, events, good, message, replace
 
 G = good()
@@ -222,6 +223,7 @@ def test_implicit_tls_sessions_need_no_starttls():
     stream = [Event("tls", "implicit")] + events(G[3:])
     result = analyse(stream)
     assert result.findings == [] and result.tls and result.stages[-1] == "accepted"
+    assert grade(result).passed and "greeted" in result.stages
 
 
 def test_a_password_with_its_newline_is_described_never_shown():

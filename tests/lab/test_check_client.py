@@ -41,6 +41,8 @@ class CheckClient:
             self.banner.append(line)
             if line.startswith("  port:"):
                 self.port = int(line.split()[-1])
+            if line.startswith("  implicit TLS port:"):
+                self.tls_port = int(line.split()[-1])
             if line.startswith("  CA file to trust:"):
                 self.cafile = line.split(":", 1)[1].strip()
             if line.startswith("Run your program now"):
@@ -107,6 +109,20 @@ def test_smtplib_with_starttls_login_and_a_correct_message_passes(check_client):
     assert {i["id"]: i["status"] for i in session["items"]}["utf8"] == "na"
 
 
+def test_smtplib_over_implicit_tls_passes(check_client):
+    c = check_client("--json", "--tls-port", "0")
+    context = ssl.create_default_context(cafile=c.cafile)
+    with smtplib.SMTP_SSL("127.0.0.1", c.tls_port, timeout=10, context=context) as smtp:
+        smtp.ehlo("student.example")
+        smtp.login("student", "lab-password")
+        smtp.sendmail("student@lab.test", ["teacher@lab.test"],
+                      b"From: s@lab.test\r\nTo: t@lab.test\r\nSubject: x\r\nDate: Tue, 24 Nov 2026 19:01:02 +0100\r\n"
+                      b"Message-ID: <implicit.1@student.example>\r\n\r\nhi\r\n")
+    status, result = judged(c)
+    [session] = result["sessions"]
+    assert (session["findings"], status, session["tls"]) == ([], 0, True)
+
+
 @pytest.mark.skipif(shutil.which("swaks") is None, reason="swaks is not installed")
 def test_swaks_passes(check_client):
     c = check_client("--json")
@@ -165,6 +181,7 @@ def test_the_text_rubric_shows_marks_evidence_and_the_fix(check_client):
     assert "H: Date: Tue, 24 Nov 2026 19:01:02 CET" in out
     assert "names like 'CET' are obsolete" in out and "fix: format it with email.utils.format_datetime" in out
     assert "\u2013 UTF-8 sent by the standards (extra credit): the message is plain ASCII" in out
+    assert "score 18/19: 1 required item(s) failed" in out
 
 
 def test_a_rubric_file_chooses_and_weights_items(check_client, tmp_path):
