@@ -87,6 +87,8 @@ class Hub:
     def _send_session(self, sub: Subscriber) -> None:
         session = self.tracker.get(sub.session) if sub.session is not None else None
         if session is None:
+            if sub.sent_lines == 0:
+                self._send(sub, "session", {"missing": sub.session})
             return
         view = session_view(session, self.tracker, sub.sent_lines)
         if view["count"] < sub.sent_lines:  # the analysis was redrawn: start over

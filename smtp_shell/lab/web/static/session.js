@@ -21,6 +21,10 @@
   }
 
   function draw(view) {
+    if (view.missing !== undefined) {
+      status.textContent = "no session " + view.missing + " (yet): it appears here when it starts";
+      return;
+    }
     while (pre.childNodes.length > view.start) pre.removeChild(pre.lastChild);
     for (const line of view.lines) {
       const span = document.createElement("span");
