@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smtp_shell.lab.analyser import STAGES, Event, analyse
 from smtp_shell.lab.findings import RULES
@@ -266,3 +268,22 @@ def test_evidence_escapes_control_characters():
 
 
 
+
+
+REPLIES = st.sampled_from(["220 hi", "250-x", "250 ok", "334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "334 ", "354 go",
+                           "235 ok", "221 bye", "421 closing", "500 no", "503 order", "", "2", "abc"])
+EVENTS = st.lists(st.one_of(
+    st.builds(lambda b: Event("client", b), st.binary(max_size=200)),
+    st.builds(lambda b: Event("client", b), st.sampled_from([b"AUTH LOGIN\r\n", b"DATA\r\n", b".\r\n", b"STARTTLS\r\n",
+                                                             b"c2VjcmV0\r\n", b"\r\n", b"\n", b"\r"])),
+    st.builds(lambda r: Event("server", r), REPLIES),
+    st.just(Event("tls", "TLSv1.3")), st.just(Event("close"))), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(EVENTS)
+def test_any_stream_is_analysed_without_an_exception(stream):
+    result = analyse(stream)
+    for finding in result.findings:
+        assert finding.rule in RULES and "\x1b" not in finding.evidence
+    assert all(ch == "\t" or ch.isprintable() for line in result.lines for ch in line.text)
