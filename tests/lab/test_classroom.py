@@ -110,6 +110,6 @@ def test_a_web_port_in_use_is_one_sentence(tmp_path, lab_home):
         port = busy.getsockname()[1]
         proc = run_cli(["lab", "--listen", "127.0.0.1:0", "--mailbox", str(tmp_path / "mb"),
                         "--web", f"127.0.0.1:{port}"], lab_home, stdin=subprocess.DEVNULL)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     assert proc.returncode == 1 and "Traceback" not in err
     assert f"the web view cannot listen on 127.0.0.1:{port}" in err and "choose another address with --web" in err
