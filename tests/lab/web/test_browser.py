@@ -115,6 +115,10 @@ def test_class_board_and_live_session_update_without_reload(web_lab, browser):
     live.wait_for_selector("#status:has-text('closed')")
     live.wait_for_selector('#findings li:has-text("no findings so far")')
     assert page.evaluate("window.__same_page") == "yes" and live.evaluate("window.__same_page") == "yes"
+    listing = browser.new_page()
+    listing.goto(view.url.rstrip("/") + "/sessions")
+    listing.wait_for_selector("#sessions tbody tr[data-session] >> nth=2")
+    assert "bob" in listing.inner_text("#sessions") and "(closed)" in listing.inner_text("#sessions")
 
 
 class _Trap(http.server.BaseHTTPRequestHandler):
