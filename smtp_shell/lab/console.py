@@ -176,9 +176,9 @@ def _list(mailbox) -> int:
         try:
             s = summarize(message)
         except OSError as exc:
-            table.add_row(str(row), Text(message.id), Text(f"(unreadable: {exc.strerror})"))
+            table.add_row(str(row), Text(visible(message.id)), Text(f"(unreadable: {exc.strerror})"))
             continue
-        table.add_row(str(row), Text(s.id), Text(s.received), Text(visible(s.sender)), Text(visible(s.recipient)),
+        table.add_row(str(row), Text(visible(s.id)), Text(visible(s.received)), Text(visible(s.sender)), Text(visible(s.recipient)),
                       Text(visible(s.subject)), str(s.size), Text(visible(s.tls)), Text(visible(s.user)))
     out.print(table)
     out.print("Show one with: smtp-shell mailbox show ID (or its row number)")
@@ -193,9 +193,9 @@ def _show(message, row) -> int:
         msg = message.parse()
     except OSError as exc:
         return _fail(f"cannot read {message.path} ({exc.strerror}); check the file's permissions")
-    title = f"message {message.id}" + (f" (row {row})" if row else "")
+    title = f"message {visible(message.id)}" + (f" (row {row})" if row else "")
     out.print(Text(title, style="bold"))
-    out.print(Text(f"file: {message.path}", style="dim"))
+    out.print(Text(f"file: {visible(str(message.path))}", style="dim"))
     out.rule("headers (decoded)")
     for name in dict.fromkeys(k for k in msg.keys()):
         for value in msg.get_all(name, []) or []:
@@ -219,7 +219,7 @@ def _show(message, row) -> int:
         for column in ("filename", "type", "size"):
             table.add_column(column)
         for part in found:
-            table.add_row(Text(visible(part.filename or "(no name)")), Text(part.content_type),
+            table.add_row(Text(visible(part.filename or "(no name)")), Text(visible(part.content_type)),
                           "?" if part.size is None else str(part.size))
         out.print(table)
     text = body_text(msg)
@@ -230,9 +230,9 @@ def _show(message, row) -> int:
 
 
 def _part_label(part) -> Text:
-    label = Text(part.content_type, style="bold")
-    if part.details:
-        label.append(f"  {part.details}", style="dim")
+    label = Text(visible(part.content_type), style="bold")
+    if part.details:  # charset, transfer encoding: written by the sender, so escaped
+        label.append(f"  {visible(part.details)}", style="dim")
     if part.filename:
         label.append(f"  {visible(part.filename)}", style="green")
     if part.size is not None:

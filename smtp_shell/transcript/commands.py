@@ -16,7 +16,9 @@ from smtp_shell.transcript.format import TranscriptError
 
 
 def _fail(message: str) -> int:
-    print(f"smtp-shell: {message}", file=sys.stderr)
+    from smtp_shell.transcript.escape import terminal
+
+    print(f"smtp-shell: {terminal(message)}", file=sys.stderr)  # may name a student's file
     return int(ExitStatus.ERROR)
 
 
@@ -25,7 +27,10 @@ def _read(path: Path):
 
     transcript = read_transcript(path)
     if not transcript.complete:
-        print(f"smtp-shell: note: {path} is incomplete ({transcript.problem}); showing what it holds.", file=sys.stderr)
+        from smtp_shell.transcript.escape import terminal
+
+        print(terminal(f"smtp-shell: note: {path} is incomplete ({transcript.problem}); showing what it holds."),
+              file=sys.stderr)
     return transcript
 
 

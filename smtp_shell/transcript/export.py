@@ -9,13 +9,13 @@ Mermaid; the HTML page loads nothing from the network (a Content-Security-Policy
 
 from __future__ import annotations
 
-import html
 import io
-import re
 
 from rich.console import Console
 
-from smtp_shell.render import Renderer, plain_visible
+from smtp_shell.render import Renderer
+from smtp_shell.transcript.escape import html_text, markdown_fence, markdown_inline, svg_text
+from smtp_shell.transcript.escape import terminal as plain_visible
 from smtp_shell.transcript.reader import Event, Transcript
 from smtp_shell.transcript.replay import play, reply_of
 from smtp_shell.transcript.summary import Summary, summarize
@@ -56,18 +56,13 @@ def _facts(transcript: Transcript, s: Summary) -> list[tuple[str, str]]:
 
 # ---- Markdown ------------------------------------------------------------------------------
 
-def _md_cell(text: str) -> str:
-    return plain_visible(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
 def to_markdown(transcript: Transcript, gloss: bool = False) -> str:
     s = summarize(transcript)
     body = to_text(transcript, gloss)
-    longest = max((len(m) for m in re.findall(r"`+|~+", body)), default=0)
-    fence = "`" * max(3, longest + 1)
-    rows = "\n".join(f"| {_md_cell(k)} | {_md_cell(v)} |" for k, v in _facts(transcript, s))
-    return (f"# SMTP session with {_md_cell(s.target)}\n\n"
-            f"Recorded {_md_cell(s.started)} with smtp-shell; ` -> ` the client, `<-  ` the server, "
+    fence = markdown_fence(body)
+    rows = "\n".join(f"| {k} | {markdown_inline(v)} |" for k, v in _facts(transcript, s))
+    return (f"# SMTP session with {markdown_inline(s.target)}\n\n"
+            f"Recorded {markdown_inline(s.started)} with smtp-shell; ` -> ` the client, `<-  ` the server, "
             f"`~` under TLS, `*` an error reply, `===` the tool's notes.\n\n"
             f"{fence}text\n{body}{fence}\n\n## Summary\n\n| | |\n|---|---|\n{rows}\n")
 
@@ -122,7 +117,7 @@ def diagram_rows(events: list[Event]) -> list[tuple[str, str, bool, bool]]:
 
 def sequence_svg(transcript: Transcript) -> str:
     rows = diagram_rows(transcript.events)
-    esc = lambda t: html.escape(t, quote=True)  # noqa: E731
+    esc = svg_text
     width, left, right, top, step = 820, 110, 710, 64, 26
     height = top + step * len(rows) + 30
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="sequence" role="img" width="{width}" height="{height}" '
@@ -178,9 +173,9 @@ def to_html(transcript: Transcript, gloss: bool = False) -> str:
     console = _colour_console()
     _render(transcript, console, gloss)
     conversation = console.export_html(inline_styles=True, code_format="{code}")
-    esc = html.escape
-    rows = "\n".join(f"<tr><th>{esc(k)}</th><td>{esc(plain_visible(v))}</td></tr>" for k, v in _facts(transcript, s))
-    title = esc(f"SMTP session with {plain_visible(s.target)}")
+    esc = html_text
+    rows = "\n".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _facts(transcript, s))
+    title = esc(f"SMTP session with {s.target}")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">

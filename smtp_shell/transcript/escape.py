@@ -1,0 +1,104 @@
+"""One escaping function per output kind, for text that came from a file or a peer.
+
+Why this exists: transcripts, lesson folders and mailboxes are handed in by students and
+opened by instructors, and server replies are written by whoever runs the server. Every such
+string is escaped at the LAST step before it is written, by exactly one of these functions
+(docs/security.md): the terminal, CSV, JSON, Markdown, HTML and SVG each have their own rules,
+and a writer never mixes them or escapes the same text twice.
+
+All of them start from the terminal rule (`terminal`): control and format characters (ESC,
+C1, NUL, bidi overrides, zero-width characters, line separators, lone surrogates) are shown as
+visible escapes such as `\\x1b` and `\\u202e`, never emitted. The others add what their format
+needs on top, except `json_dumps`, which keeps the exact text (JSON can carry it losslessly)
+but writes every dangerous character as a `\\uXXXX` escape.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+def terminal(text: str) -> str:
+    """Plain text safe on a terminal: every control/format character shown as an escape.
+
+    The one terminal rule of the project (shared with the live shell's renderer, so a replay
+    shows exactly what the live session showed); swap the call here when it moves.
+    """
+    from smtp_shell.render import plain_visible
+
+    return plain_visible(str(text))
+
+
+# CSV: a cell that starts with one of these runs as a formula in Excel, LibreOffice and Google
+# Sheets (OWASP "CSV injection"); TAB and CR count too, since spreadsheets strip them first.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell: text made terminal-safe (a CSV is often `cat`ed), and a leading formula
+    character (= + - @ TAB CR) neutralised with a `'` in front. Numbers and flags pass as they are."""
+    if not isinstance(value, str):
+        return value
+    guard = value.startswith(_FORMULA_START)
+    shown = terminal(value)
+    return "'" + shown if guard or shown.startswith(_FORMULA_START) else shown
+
+
+def _json_escape(match: re.Match) -> str:
+    return "".join(f"\\u{ord(ch):04x}" for ch in match.group(0))
+
+
+def _json_unsafe(ch: str) -> bool:
+    return unicodedata.category(ch) in _UNSAFE_CATEGORIES
+
+
+_JSON_UNSAFE = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x7F, 0xA0)) + "\u00ad\u061c\u180e"
+                          "\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff"
+                          "\U000e0000-\U000e007f]+")
+
+
+def json_dumps(obj, indent: int | None = 2) -> str:
+    """JSON text with the exact values, readable UTF-8, but C1, bidi, zero-width, separator
+    and surrogate characters written as `\\uXXXX` escapes (json already escapes C0 and DEL is
+    added here), so the output is safe to print and valid UTF-8 whatever the strings hold."""
+    text = json.dumps(obj, indent=indent, ensure_ascii=False)
+    text = _JSON_UNSAFE.sub(_json_escape, text)
+    # Anything else unsafe that the character class above does not list (new Cf characters).
+    if not all(ch.isprintable() or ch in "\n " for ch in text):
+        text = "".join(f"\\u{ord(ch):04x}" if _json_unsafe(ch) and ch not in "\n" else ch for ch in text)
+    return text
+
+
+def markdown_inline(text: str) -> str:
+    """Text as a Markdown code span: nothing inside is parsed (no HTML, links, images,
+    emphasis or autolinks); `|` is escaped so a table cell stays one cell, and the backtick
+    fence is longer than any backtick run inside. Empty text stays empty."""
+    shown = terminal(text).replace("\n", " ").replace("|", "\\|")
+    if not shown:
+        return ""
+    longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if shown.startswith("`") or shown.endswith("`") or shown.startswith(" ") else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
+
+
+def markdown_fence(body: str) -> str:
+    """A fence (``` or longer) that no backtick or tilde run inside `body` can close."""
+    longest = max((len(m) for m in re.findall(r"`+|~+", body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def html_text(text: str) -> str:
+    """Text for HTML element content or a quoted attribute: terminal-safe, then `& < > " '` escaped."""
+    return html.escape(terminal(text), quote=True)
+
+
+def svg_text(text: str) -> str:
+    """Text for SVG (XML) content or a quoted attribute: the same as HTML, which also makes it
+    valid XML (no control characters, no lone surrogates)."""
+    return html_text(text)
