@@ -1,6 +1,8 @@
 """Where smtp-shell keeps the user's data: history, the lab certificate, the default mailbox.
 
-One function decides the folder so every part agrees. `SMTP_SHELL_HOME` overrides it (tests
+Everything here is private to its owner on POSIX (files 0600, folders 0700): the history, the
+lab's key and session logs hold what students typed and sent. One function decides the folder
+so every part agrees. `SMTP_SHELL_HOME` overrides it (tests
 and classrooms use that); otherwise the platform's usual per-user data folder is used, so the
 same code works on Windows laptops, macOS and Linux.
 """
@@ -24,8 +26,49 @@ def data_dir() -> Path:
     else:
         xdg = os.environ.get("XDG_DATA_HOME")
         base = (Path(xdg) if xdg else Path.home() / ".local" / "share") / "smtp-shell"
-    base.mkdir(parents=True, exist_ok=True)
-    return base
+    return private_dir(base)
+
+
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+
+def private_dir(path: Path, *, ours: bool = True) -> Path:
+    """Create `path` (and its parents) readable by the owner only. A folder that is `ours`
+    (smtp-shell's own) is made 0700 even if it existed; one the user named keeps its mode
+    unless smtp-shell creates it now."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    if ours and os.name == "posix":
+        try:
+            os.chmod(path, PRIVATE_DIR)
+        except OSError:
+            pass  # not our folder to change: what is written inside is still 0600
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Make sure `path` exists and is readable by the owner only (0600 on POSIX)."""
+    path = Path(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+    os.close(fd)
+    if os.name == "posix":
+        os.chmod(path, PRIVATE_FILE)
+    return path
+
+
+def open_private(path: Path, mode: str = "a", *, exclusive: bool = False, **kwargs):
+    """`open(path, mode)` for a text file that is created 0600 (never readable by others, even
+    for the instant between creating and chmod)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else 0)
+    flags |= os.O_APPEND if mode.startswith("a") else (0 if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, PRIVATE_FILE)
+    try:
+        if os.name == "posix":
+            os.fchmod(fd, PRIVATE_FILE)
+        return os.fdopen(fd, mode if not exclusive else "w", **kwargs)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def history_file() -> Path:
@@ -34,9 +77,7 @@ def history_file() -> Path:
 
 def lab_dir() -> Path:
     """Certificate, key and default mailbox of the lab server live here."""
-    path = data_dir() / "lab"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(data_dir() / "lab")
 
 
 def default_mailbox() -> Path:

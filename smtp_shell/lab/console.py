@@ -69,13 +69,14 @@ def _hostport(host: str, port: int) -> str:
 
 # -- smtp-shell lab --------------------------------------------------------------------------
 def run_lab(args) -> int:
-    from smtp_shell.lab.accounts import AccountError, parse_user
+    from smtp_shell.lab.accounts import AccountError, parse_user, read_user_file
     from smtp_shell.lab.faults import Faults, FaultsError
     from smtp_shell.lab.server import LabConfig, LabError, LabServer
 
     try:
         host, port = parse_listen(args.listen)
-        users = dict(parse_user(u) for u in args.user)
+        users = read_user_file(args.user_file) if getattr(args, "user_file", None) else {}
+        users.update(parse_user(u) for u in args.user)
         faults = Faults.from_toml(args.faults) if args.faults else Faults()
     except (ValueError, AccountError, FaultsError) as exc:
         return _fail(str(exc))

@@ -20,6 +20,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from smtp_shell.paths import private_dir
+
 LOG_DIR_NAME = "_logs"
 TRACE_HEADERS = (b"Return-Path:", b"Delivered-To:", b"Received:", b"X-Lab-Authenticated-User:", b"X-Lab-TLS:")
 _ID = re.compile(r"^(\d{8}T\d{6}Z)-(\d{6,})$")
@@ -103,7 +105,8 @@ class Mailbox:
     def ensure_writable(self) -> None:
         """Create the mailbox (and its log folder) and prove that files can be written there."""
         try:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(self.log_dir)
             fd, probe = tempfile.mkstemp(dir=self.root, prefix=".probe-", suffix=".tmp")
             os.close(fd)
             os.unlink(probe)

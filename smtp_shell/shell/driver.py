@@ -119,6 +119,17 @@ class SessionDriver:
     def note(self, text: str) -> None:
         self.show("note", text)
 
+    def note_private(self, shown: str, recorded: str) -> None:
+        """A note for the screen only (the user asked to see a secret, e.g. `:b64 PASSWORD`):
+        listeners (the transcript) get `recorded`, which must hold no secret."""
+        self.renderer.note(shown)
+        self._each("note", recorded)
+
+    def fail_private(self, shown: str, hint: str | None, recorded: str) -> None:
+        """An error for the screen only (it quotes a secret); listeners get `recorded`."""
+        self.renderer.error(shown, hint)
+        self._each("error", recorded, None)
+
     def warn(self, text: str) -> None:
         self.show("warning", text)
 
