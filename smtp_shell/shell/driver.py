@@ -11,11 +11,13 @@ is read. Listeners (the transcript recorder, lessons) see every event the screen
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import deque
 from dataclasses import dataclass
 
 from smtp_shell.protocol import advisor
 from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
+from smtp_shell.protocol.sasl import REDACTED
 from smtp_shell.protocol.session import (CapabilitiesLearned, ClientSession, PlaintextInjection,
                                          ReplyEvent, TLSReady)
 from smtp_shell.protocol.states import State
@@ -401,12 +403,18 @@ class SessionDriver:
         if not self._can_send():
             return []
         waiters, chunks = [], []
+        credentials = 0  # lines after an AUTH without initial response answer its challenges
         for text in texts:
             try:
                 out = self.core.send_line(text)
             except LocalProtocolError as exc:
                 self.fail(exc.message, exc.hint)
                 break
+            if credentials and not out.secret:  # masked exactly like the single-line path in AUTH mode
+                out = dataclasses.replace(out, secret=True, masked_text=REDACTED)
+                credentials -= 1
+            elif out.command is not None and out.command.verb == "AUTH" and not out.secret:
+                credentials = 2 if out.command.args.strip().upper().startswith("LOGIN") else 1
             shown = out.masked_text if out.secret else out.text
             self.show("client", shown, self.core.tls)
             self._each("sent", out, tls=self.core.tls)

@@ -74,17 +74,27 @@ def json_dumps(obj, indent: int | None = 2) -> str:
     return text
 
 
-def markdown_inline(text: str) -> str:
-    """Text as a Markdown code span: nothing inside is parsed (no HTML, links, images,
-    emphasis or autolinks); `|` is escaped so a table cell stays one cell, and the backtick
-    fence is longer than any backtick run inside. Empty text stays empty."""
-    shown = terminal(text).replace("\n", " ").replace("|", "\\|")
-    if not shown:
-        return ""
-    longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if shown.startswith("`") or shown.endswith("`") or shown.startswith(" ") else ""
-    return f"{fence}{pad}{shown}{pad}{fence}"
+# Every ASCII punctuation character Markdown (CommonMark, GFM and common extensions) can give
+# a meaning to; `:` and `@` break URL and e-mail autolinks, `www.` is broken below.
+_MD_ACTIVE = set("\\`*_{}[]()#+!|~^$:@")
+_MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def markdown_text(text: str) -> str:
+    """Text for a Markdown heading, paragraph or table cell that renders as exactly that text:
+    no raw HTML (`<` `>` `&` as entities), no emphasis, link, image, code span or table split
+    (each active character backslash-escaped), no autolink (`:` `@` and the dot of `www.`
+    escaped, so a URL or address stays plain text), on one line."""
+    shown = terminal(text).replace("\n", " ")
+    out = []
+    for i, ch in enumerate(shown):
+        if ch in _MD_ENTITIES:
+            out.append(_MD_ENTITIES[ch])
+        elif ch in _MD_ACTIVE or (ch == "." and shown[max(0, i - 3):i].lower() == "www"):
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def markdown_fence(body: str) -> str:

@@ -14,7 +14,7 @@ import io
 from rich.console import Console
 
 from smtp_shell.render import Renderer
-from smtp_shell.transcript.escape import html_text, markdown_fence, markdown_inline, svg_text
+from smtp_shell.transcript.escape import html_text, markdown_fence, markdown_text, svg_text
 from smtp_shell.transcript.escape import terminal as plain_visible
 from smtp_shell.transcript.reader import Event, Transcript
 from smtp_shell.transcript.replay import play, reply_of
@@ -60,9 +60,9 @@ def to_markdown(transcript: Transcript, gloss: bool = False) -> str:
     s = summarize(transcript)
     body = to_text(transcript, gloss)
     fence = markdown_fence(body)
-    rows = "\n".join(f"| {k} | {markdown_inline(v)} |" for k, v in _facts(transcript, s))
-    return (f"# SMTP session with {markdown_inline(s.target)}\n\n"
-            f"Recorded {markdown_inline(s.started)} with smtp-shell; ` -> ` the client, `<-  ` the server, "
+    rows = "\n".join(f"| {k} | {markdown_text(v)} |" for k, v in _facts(transcript, s))
+    return (f"# SMTP session with {markdown_text(s.target)}\n\n"
+            f"Recorded {markdown_text(s.started)} with smtp-shell; ` -> ` the client, `<-  ` the server, "
             f"`~` under TLS, `*` an error reply, `===` the tool's notes.\n\n"
             f"{fence}text\n{body}{fence}\n\n## Summary\n\n| | |\n|---|---|\n{rows}\n")
 
