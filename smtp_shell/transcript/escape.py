@@ -97,12 +97,6 @@ def markdown_text(text: str) -> str:
     return "".join(out)
 
 
-def markdown_fence(body: str) -> str:
-    """A fence (``` or longer) that no backtick or tilde run inside `body` can close."""
-    longest = max((len(m) for m in re.findall(r"`+|~+", body)), default=0)
-    return "`" * max(3, longest + 1)
-
-
 def html_text(text: str) -> str:
     """Text for HTML element content or a quoted attribute: terminal-safe, then `& < > " '` escaped."""
     return html.escape(terminal(text), quote=True)

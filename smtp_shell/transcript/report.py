@@ -18,7 +18,7 @@ from rich.text import Text
 from smtp_shell.transcript.escape import csv_cell, json_dumps
 from smtp_shell.transcript.escape import terminal as plain_visible
 from smtp_shell.transcript.format import TranscriptError
-from smtp_shell.transcript.reader import read_transcript
+from smtp_shell.transcript.reader import open_transcript
 from smtp_shell.transcript.summary import Summary, summarize
 
 COLUMNS = ("file", "target", "start", "duration_s", "status", "problem", "tls", "authenticated", "user",
@@ -35,9 +35,12 @@ def collect(folder: Path) -> list[Summary]:
     for path in transcript_files(folder):
         name = path.relative_to(folder).as_posix()
         try:
-            out.append(summarize(read_transcript(path), name))
+            out.append(summarize(open_transcript(path), name))  # streamed: one event in memory at a time
         except TranscriptError as exc:
             out.append(Summary(file=name, problem=str(exc).replace(str(path), name)))
+        except Exception as exc:  # never lose the whole class to one file: say which, go on
+            out.append(Summary(file=name, problem=f"{name} could not be summarised ({exc.__class__.__name__}); "
+                                                  "please report this file as a bug"))
     return out
 
 
