@@ -307,10 +307,13 @@ def write_mermaid(transcript: Transcript, out: TextIO, gloss: bool = False) -> N
     target = transcript.target
     if target == "?":
         target = next((e.get("target", "?") for e in transcript.events if e.kind == "connect"), "?")
-    out.write("sequenceDiagram\n    participant C as client\n"
-              f"    participant S as server {mermaid_escape(target)}\n")
+    head = ("sequenceDiagram\n    participant C as client\n"
+            f"    participant S as server {mermaid_escape(target)}\n")
     in_rect = False
     for kind, label, tls, error in diagram_rows(transcript.events):
+        if head:  # written with the first row: a file that is bad from its first event writes nothing
+            out.write(head)
+            head = ""
         if tls and not in_rect:
             out.write("    rect rgb(241, 230, 255)\n")
             in_rect = True
@@ -328,6 +331,7 @@ def write_mermaid(transcript: Transcript, out: TextIO, gloss: bool = False) -> N
             out.write(f"    Note over C,S: step passed#58; {text}\n")
         else:
             out.write(f"    Note over C,S: {text}\n")
+    out.write(head)
     if in_rect:
         out.write("    end\n")
 
