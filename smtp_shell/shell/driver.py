@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from smtp_shell.protocol import advisor
 from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
-from smtp_shell.protocol.sasl import REDACTED
+from smtp_shell.protocol.sasl import REDACTED, mask_auth_command
 from smtp_shell.protocol.session import (CapabilitiesLearned, ClientSession, PlaintextInjection,
                                          ReplyEvent, TLSReady)
 from smtp_shell.protocol.states import State
@@ -106,6 +106,7 @@ class SessionDriver:
         self._greeting: asyncio.Future | None = None
         self._upgrade_done: asyncio.Future | None = None
         self._annotate_replies = 0
+        self._shown_as: dict[int, str] = {}  # id(command) -> how a masked pipelined line was shown
         self.quit_sent = False
 
     # -- events to listeners and the screen --------------------------------------------
@@ -306,6 +307,8 @@ class SessionDriver:
             if self._annotate_replies > 0:
                 self._annotate_replies -= 1
                 answered = event.command.text if event.command else event.verb
+                if event.command is not None:  # as the line was shown: masked if it was a secret
+                    answered = self._shown_as.pop(id(event.command), mask_auth_command(answered or "")[0])
                 self.note(f"  ↳ that answers {answered}")
             if event.state_after is State.TLS_PENDING:
                 # The typing side must not go on until the upgrade is done (or failed).
@@ -413,6 +416,8 @@ class SessionDriver:
             if credentials and not out.secret:  # masked exactly like the single-line path in AUTH mode
                 out = dataclasses.replace(out, secret=True, masked_text=REDACTED)
                 credentials -= 1
+                if out.command is not None:
+                    self._shown_as[id(out.command)] = REDACTED
             elif out.command is not None and out.command.verb == "AUTH" and not out.secret:
                 credentials = 2 if out.command.args.strip().upper().startswith("LOGIN") else 1
             shown = out.masked_text if out.secret else out.text

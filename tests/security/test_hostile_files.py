@@ -16,7 +16,6 @@ import json
 import pytest
 
 from smtp_shell.cli import main
-from smtp_shell.transcript.escape import csv_cell
 from tests.security.corpus import bad_transcripts, write_lessons, write_mailbox, write_transcripts
 from tests.security.inert import assert_html_inert, assert_markdown_inert, assert_terminal_safe
 from tests.transcript.helpers import cli
@@ -128,6 +127,8 @@ def test_report_json_and_csv_on_a_real_stdout(corpus, tmp_path):
 
 
 def test_csv_formula_guard_covers_tab_and_cr():
+    from smtp_shell.transcript.escape import csv_cell
+
     for value in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1+1", "\r=1+1", "\x1b=1"):
         cell = csv_cell(value)
         assert cell.startswith("'") or cell.startswith("\\"), (value, cell)
