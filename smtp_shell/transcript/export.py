@@ -80,8 +80,16 @@ class _FenceMeter:
         pass
 
 
+class _Discard(io.TextIOBase):
+    """Where a recording console's own output goes: nowhere (only the record is used), so the
+    console does not keep a second copy of everything drawn."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 def _colour_console(width: int = 110) -> Console:
-    return Console(file=io.StringIO(), record=True, no_color=False, color_system="truecolor", force_terminal=True,
+    return Console(file=_Discard(), record=True, no_color=False, color_system="truecolor", force_terminal=True,
                    highlight=False, markup=False, emoji=False, soft_wrap=True, width=width)
 
 
