@@ -57,7 +57,9 @@ def summarize(transcript: Transcript | TranscriptFile, name: str | None = None) 
     last_client_as = None
     for event in transcript.events:
         kind = event.kind
-        if kind == "tls":
+        if kind == "connect":
+            last_client_as = None  # a new connection's greeting answers no dot
+        elif kind == "tls":
             s.tls = True
         elif kind == "c":
             last_client_as = event.get("as")
