@@ -15,8 +15,9 @@ import asyncio
 import collections
 import re
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import MISSING, SMTP
 
+from smtp_shell.lab.limits import read_data, too_many_from
 from smtp_shell.lab.sessionlog import SessionLog
 
 _REPLY = re.compile(r"^(\d{3})([ -])(.*)$", re.DOTALL)
@@ -54,8 +55,14 @@ class LabSMTP(SMTP):
         self._commands = 0
         self._counted = False
         self._over_limit = False
+        self._too_many_here = False
         self._no_enhance = False
         self._smtp_methods = {verb: self._wrap(verb, method) for verb, method in self._smtp_methods.items()}
+
+    @property
+    def peer_address(self) -> str:
+        peer = self.session.peer if self.session is not None else None
+        return str(peer[0]) if peer else "unknown"
 
     @property
     def uses_tls(self) -> bool:
@@ -73,6 +80,7 @@ class LabSMTP(SMTP):
             self.log = SessionLog(lab.mailbox.log_dir, number, self.session.peer)
             self.log.note("implicit TLS connection" if self.implicit_tls else "plain connection")
             self._over_limit = len(lab.sessions) >= lab.max_sessions
+            self._too_many_here = too_many_from(lab.sessions, self.session.peer, lab.max_per_address)
             lab.sessions.add(self)
             self._counted = True
         elif self.log is not None:
@@ -98,8 +106,9 @@ class LabSMTP(SMTP):
         super().data_received(data)
 
     async def _handle_client(self) -> None:
-        if self._over_limit:
-            await self.push(f"421 4.7.0 {self.hostname} too many connections, try again later")
+        if self._over_limit or self._too_many_here:
+            which = "from your address" if self._too_many_here else ""
+            await self.push(f"421 4.7.0 {self.hostname} too many connections {which}, try again later".replace("  ", " "))
             self.transport.close()
             return
         faults = self.lab.faults
@@ -171,18 +180,29 @@ class LabSMTP(SMTP):
         if arg:
             mechanism, _, rest = arg.strip().partition(" ")
             arg = f"{mechanism.upper()} {rest}".strip()  # `auth login` works as on real servers
+        address = self.peer_address
+        if self.lab.auth_throttle.locked(address):
+            await self.push("454 4.7.0 Too many failed logins from your address; try again in a few minutes")
+            return
         failures_before = self.auth_failures
         await super().smtp_AUTH(arg)
         if self.close_after_reply:
             self.transport.close()
         elif self.auth_failures > failures_before:
-            # slow down password guessing: 0.2 s, 0.4 s, ... at most 2 s before the next command
-            await asyncio.sleep(min(0.2 * self.auth_failures, 2.0))
+            # slow down password guessing in this connection (0.2 s, 0.4 s, ... at most 2 s) and,
+            # through the shared throttle, across all connections from this address or to this account
+            await asyncio.sleep(max(min(0.2 * self.auth_failures, 2.0), self.lab.auth_throttle.delay(address)))
+
+    async def smtp_STARTTLS(self, arg: str):
+        if self.uses_tls:  # RFC 3207 §4.2: STARTTLS is not allowed once TLS is on
+            await self.push("503 5.5.1 TLS is already active")
+            return
+        await super().smtp_STARTTLS(arg)
 
     async def smtp_DATA(self, arg: str) -> None:
         ready = self.session.host_name and self.envelope.rcpt_tos and not arg
         if not (self.lab.faults.drop_during_data and ready):
-            return await super().smtp_DATA(arg)
+            return await self._bounded_data(arg)
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:  # let the client start sending, then hang up without a reply
             await asyncio.wait_for(self._reader.readuntil(b"\r\n"), timeout=5)
@@ -191,3 +211,33 @@ class LabSMTP(SMTP):
         self.log.note("scripted fault: connection dropped during DATA")
         self._handler_coroutine.cancel()
         self.transport.close()
+
+    async def _bounded_data(self, arg: str) -> None:
+        """aiosmtpd's DATA, with the line length enforced while reading (lab/limits.py)."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        problem, content = await read_data(self)
+        if problem is not None:
+            self._set_post_data_state()
+            await self.push("500 5.5.6 Line too long (see RFC 5321 4.5.3.1.6)" if problem == "too long"
+                            else "552 5.3.4 Error: Too much mail data")
+            return
+        self.envelope.original_content = content
+        self.envelope.content = content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push("250 OK" if status is MISSING else status)
+
+
+# What HELP shows for a verb is kept on aiosmtpd's methods; keep it on the overrides too.
+for _verb in ("DATA", "STARTTLS", "AUTH"):
+    for _attr in ("__smtp_syntax__", "__smtp_syntax_extended__", "__smtp_syntax_when__"):
+        if hasattr(getattr(SMTP, f"smtp_{_verb}"), _attr):
+            setattr(getattr(LabSMTP, f"smtp_{_verb}"), _attr, getattr(getattr(SMTP, f"smtp_{_verb}"), _attr))
