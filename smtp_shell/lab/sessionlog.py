@@ -15,6 +15,7 @@ import datetime as _dt
 import re
 import time
 from pathlib import Path
+from typing import TextIO
 
 from smtp_shell.lab.safetext import visible
 from smtp_shell.paths import open_private, private_dir
@@ -41,7 +42,7 @@ class SessionLog:
         self.session_no = session_no
         self.peer = peer
         self.path: Path | None = None
-        self._fh = None
+        self._fh: TextIO | None = None
         self._pending: list[str] = []
         self._buffer = b""
         self._skipping = False
@@ -164,14 +165,15 @@ class SessionLog:
     def _open(self) -> None:
         host = str(self.peer[0]) if self.peer else "unknown"
         port = str(self.peer[1]) if self.peer and len(self.peer) > 1 else "0"
-        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         safe_host = re.sub(r"[^0-9A-Za-z.]", "-", host)
         try:
             private_dir(self.directory)  # logs hold what clients sent, message text included
             self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
-            self._fh = open_private(self.path, "a", encoding="utf-8", newline="\n")
-            self._fh.write(f"# smtp-shell lab session {self.session_no} from {host}:{port}\n")
-            self._fh.writelines(self._pending)
+            fh = open_private(self.path, "a", encoding="utf-8", newline="\n")
+            self._fh = fh
+            fh.write(f"# smtp-shell lab session {self.session_no} from {host}:{port}\n")
+            fh.writelines(self._pending)
         except OSError:
             self.failed = True  # a log that cannot be written must never break the session
             self._fh = None

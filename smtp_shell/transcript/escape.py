@@ -20,18 +20,17 @@ import json
 import re
 import unicodedata
 
+from smtp_shell.address import escape
+
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 
 def terminal(text: str) -> str:
     """Plain text safe on a terminal: every control/format character shown as an escape.
 
-    The one terminal rule of the project (shared with the live shell's renderer, so a replay
-    shows exactly what the live session showed); swap the call here when it moves.
-    """
-    from smtp_shell.render import plain_visible
-
-    return plain_visible(str(text))
+    This is `address.escape`, the project's one terminal policy (the live renderer uses it too,
+    so a replay shows exactly what the live session showed)."""
+    return escape(str(text))
 
 
 # CSV: a cell that starts with one of these runs as a formula in Excel, LibreOffice and Google
