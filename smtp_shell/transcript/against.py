@@ -10,7 +10,8 @@ recorded one. Text after the code is not compared (message ids and host names ch
 AUTH placeholders are re-created from the secret hint the recorder stored (`login-username`,
 `login-password`, `plain-initial`, `plain-response`), the user name and a password the
 caller provides: only in the lines the recorder masked itself, and only under TLS
-(`credential_problem`); the caller asks before the password is used. DATA lines are skipped when the server did not go into DATA mode this time.
+(`credential_problem`); the caller asks before the password is used. DATA lines are skipped
+when the server did not go into DATA mode this time.
 """
 
 from __future__ import annotations

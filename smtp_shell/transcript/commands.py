@@ -110,7 +110,7 @@ def cmd_export(args) -> int:
         return _fail(str(exc))
     to_stdout = args.output is None or str(args.output) == "-"
     try:
-        out = sys.stdout if to_stdout else open(args.output, "w", encoding="utf-8", newline="\n")
+        out = sys.stdout if to_stdout else open(args.output, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
     except OSError as exc:
         return _fail(f"cannot write {args.output} ({exc.strerror or exc}); choose a file in a folder you can write to")
     try:

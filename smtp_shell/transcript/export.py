@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Iterable, Iterator, TextIO
+from collections.abc import Iterable, Iterator
+from typing import TextIO
 
 from rich.console import Console
 
@@ -80,7 +81,7 @@ class _FenceMeter:
         pass
 
 
-class _Discard(io.TextIOBase):
+class _Discard(io.StringIO):
     """Where a recording console's own output goes: nowhere (only the record is used), so the
     console does not keep a second copy of everything drawn."""
 
@@ -182,7 +183,8 @@ MAX_SVG_EVENTS = 2000     # events in an SVG still
 
 
 def sequence_svg(transcript: Transcript) -> str:
-    rows, more = [], 0
+    rows: list[tuple[str, str, bool, bool]] = []
+    more = 0
     for row in diagram_rows(transcript.events):
         if len(rows) < MAX_DIAGRAM_ROWS:
             rows.append(row)

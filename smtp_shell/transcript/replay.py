@@ -9,8 +9,8 @@ recorded pauses (scaled by `--speed`, capped by `--idle-limit`) or none at all.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from types import SimpleNamespace
-from typing import Iterable
 
 from smtp_shell.protocol.replies import Reply, ReplyParser
 from smtp_shell.transcript.format import TLS_FIELDS, event_bytes

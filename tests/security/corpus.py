@@ -181,7 +181,7 @@ def hostile_message() -> bytes:
         "\r\n"
         "aGVsbG8=\r\n"
         "--b1--\r\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def write_mailbox(root: Path) -> Path:

@@ -21,7 +21,9 @@ def assert_terminal_safe(text: str, where: str = "output") -> None:
     """No escape sequence, C0/C1 control (but TAB and newline), bidi control or lone surrogate."""
     text.encode("utf-8")  # raises on a lone surrogate: it could not be written to a UTF-8 stream
     control = _CONTROL.search(text)
-    assert control is None, f"{where} holds {control.group(0)!r} at {control.start()}: {text[max(0, control.start() - 60):control.start() + 40]!r}"
+    if control is not None:
+        around = text[max(0, control.start() - 60):control.start() + 40]
+        raise AssertionError(f"{where} holds {control.group(0)!r} at {control.start()}: {around!r}")
     bidi = [ch for ch in text if ch in BIDI]
     assert not bidi, f"{where} holds bidi controls {bidi!r}"
 
