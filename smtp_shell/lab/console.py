@@ -173,6 +173,16 @@ def _list(mailbox) -> int:
 
 
 def _show(message, row) -> int:
+    """One message; a message nested too deeply for the parser is one sentence (the mailbox
+    holds what a client sent, so it may be built to break the parser)."""
+    try:
+        return _show_parsed(message, row)
+    except RecursionError:
+        return _fail(f"message {visible(message.id)} nests its MIME parts too deeply to show; "
+                     f"it was kept as sent in {visible(str(message.path))}")
+
+
+def _show_parsed(message, row) -> int:
     from smtp_shell.lab.messages import attachments, body_text, header_text, outline
 
     out = _console()

@@ -184,10 +184,20 @@ def hostile_message() -> bytes:
     ).encode()
 
 
+def deeply_nested_message(depth: int = 3000) -> bytes:
+    """Multiparts inside multiparts, deeper than Python's email parser can recurse."""
+    opening = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n' for i in range(depth))
+    closing = "".join(f"--b{i}--\r\n" for i in reversed(range(depth)))
+    return ("From: a@lab.test\r\nSubject: deep\r\nMIME-Version: 1.0\r\n" + opening
+            + "Content-Type: text/plain\r\n\r\nhi\r\n" + closing).encode()
+
+
 def write_mailbox(root: Path) -> Path:
-    """A mailbox folder as the lab lays it out, with one hostile message; returns the .eml path."""
+    """A mailbox folder as the lab lays it out, with one hostile message (returned) and one
+    nested too deeply to parse (row 2)."""
     folder = root / "b-lab.test"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "20260501T093000Z-000001.eml"
     path.write_bytes(hostile_message())
+    (folder / "20260501T093000Z-000002.eml").write_bytes(deeply_nested_message())
     return path

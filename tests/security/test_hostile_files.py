@@ -159,3 +159,6 @@ def test_mailbox_list_and_show_of_a_hostile_message(tmp_path, capsys):
         assert status == 0, err
         assert_terminal_safe(out, "mailbox show")
         assert "charset=utf-8\\x1b]52;c;" in out and "8bit\\x1b]52" in out
+    status, out, err = run(capsys, "mailbox", tmp_path / "mbox", "show", "2")  # nested past the parser's depth
+    assert status == 1 and "too deeply" in err
+    _one_sentence(err)
