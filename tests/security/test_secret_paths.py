@@ -289,3 +289,22 @@ def test_lab_passwords_from_the_environment_or_a_file(tmp_path):
     f.write_text("alice\n")
     with pytest.raises(AccountError, match="line 1"):
         read_user_file(f)
+
+
+def test_replay_against_asks_before_using_the_password_at_a_terminal(monkeypatch):
+    """At a terminal the instructor confirms the server first, even with --password-env."""
+    from types import SimpleNamespace
+
+    from smtp_shell.shell.recording import _password_source
+    from smtp_shell.transcript.format import TranscriptError
+
+    monkeypatch.setattr(sys, "stdin", SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setenv("THE_PW", PASSWORD)
+    args = SimpleNamespace(password_env="THE_PW")
+    questions: list[str] = []
+    refuse = _password_source(args, False, "mx.example:25", ask=lambda q: questions.append(q) or "n")
+    with pytest.raises(TranscriptError, match="not sent"):
+        refuse()
+    assert "mx.example:25" in questions[0]
+    accept = _password_source(args, False, "mx.example:25", ask=lambda q: "y")
+    assert accept() == PASSWORD and accept() == PASSWORD  # asked once, then remembered
