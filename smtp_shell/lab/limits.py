@@ -12,13 +12,11 @@ able to exhaust memory, disk, connection slots or the accounts of the others
   password included), so spreading guesses over many connections gains nothing.
 - `too_many_from`: connections per client address, so one machine cannot take every slot.
 
-The aiosmtpd private names the DATA reader needs (`_reader`, `_set_post_data_state`,
-`_call_handler_hook`) are used here and nowhere else; aiosmtpd is pinned (<1.5).
+The aiosmtpd internals the DATA reader needs are reached through `aiosmtpd_hooks.HookedSMTP`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import threading
 import time
@@ -92,7 +90,6 @@ async def read_data(server) -> tuple[str | None, bytes]:
     message (empty unless problem is None). Every byte is read (so the session stays in step
     with the client), but nothing past a limit is kept.
     """
-    reader = server._reader
     line_limit = server.line_length_limit
     size_limit = server.data_size_limit
     kept: list[bytes] = []
@@ -101,10 +98,7 @@ async def read_data(server) -> tuple[str | None, bytes]:
     partial = 0  # octets of the line being read so far (a line arriving in pieces)
     pieces: list[bytes] = []
     while server.transport is not None:
-        try:
-            chunk = await reader.readuntil(b"\r\n")
-        except asyncio.LimitOverrunError as exc:
-            chunk = await reader.read(exc.consumed)
+        chunk = await server.read_data_piece()
         ended = chunk.endswith(b"\r\n")
         if partial == 0 and chunk == b".\r\n":  # a lone dot at the start of a line
             break

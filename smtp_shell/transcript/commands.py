@@ -11,23 +11,22 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from smtp_shell.status import ExitStatus
+from smtp_shell.status import ExitStatus, fail, log_error
 from smtp_shell.transcript.format import TranscriptError
 
 
 def _fail(message: str) -> int:
+    """`status.fail`, escaped: the message may name a student's file or quote from it."""
     from smtp_shell.transcript.escape import terminal
 
-    print(f"smtp-shell: {terminal(message)}", file=sys.stderr)  # may name a student's file
-    return int(ExitStatus.ERROR)
+    return fail(terminal(message))
 
 
 def _note_incomplete(path: Path, transcript) -> None:
     if not transcript.complete:
         from smtp_shell.transcript.escape import terminal
 
-        print(terminal(f"smtp-shell: note: {path} is incomplete ({transcript.problem}); showing what it holds."),
-              file=sys.stderr)
+        log_error(terminal(f"note: {path} is incomplete ({transcript.problem}); showing what it holds."))
 
 
 def _read(path: Path):
@@ -142,7 +141,7 @@ def cmd_report(args) -> int:
     if args.format == "json":
         return _write(to_json(summaries), args.output)
     if not summaries:
-        print(f"smtp-shell: {folder} holds no transcripts (.jsonl files); record one with --record FILE", file=sys.stderr)
+        log_error(f"{folder} holds no transcripts (.jsonl files); record one with --record FILE")
         return int(ExitStatus.OK)
     console = make_console(args.no_color)
     if not console.is_terminal:

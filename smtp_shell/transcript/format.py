@@ -23,7 +23,6 @@ import math
 
 FORMAT = "smtp-shell-transcript"
 VERSION = 1
-SECRET_PLACEHOLDER_NOTE = "AUTH secret not recorded"
 
 
 class TranscriptError(Exception):
