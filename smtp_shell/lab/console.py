@@ -172,8 +172,8 @@ def _show(message, row) -> int:
     try:
         return _show_parsed(message, row)
     except RecursionError:
-        return _fail(f"message {visible(message.id)} nests its MIME parts too deeply to show; "
-                     f"it was kept as sent in {visible(str(message.path))}")
+        return fail(f"message {visible(message.id)} nests its MIME parts too deeply to show; "
+                    f"it was kept as sent in {visible(str(message.path))}")
 
 
 def _show_parsed(message, row) -> int:
