@@ -308,3 +308,18 @@ def test_replay_against_asks_before_using_the_password_at_a_terminal(monkeypatch
     assert "mx.example:25" in questions[0]
     accept = _password_source(args, False, "mx.example:25", ask=lambda q: "y")
     assert accept() == PASSWORD and accept() == PASSWORD  # asked once, then remembered
+
+
+def test_a_password_typed_after_a_repeated_username_challenge_is_not_recorded_as_the_user(tmp_path):
+    """By hand, in batch mode: the student answers the second "Username:" with the password."""
+    seen: list[bytes] = []
+    path = tmp_path / "class" / "by-hand.jsonl"
+    with serve(_username_twice(seen)) as server:
+        result = subprocess.run([sys.executable, "-m", "smtp_shell", "connect", server.target, "--batch",
+                                 "--record", str(path)],
+                                input=f"EHLO me\nAUTH LOGIN\n{b64(USER)}\n{b64(PASSWORD)}\n*\nQUIT\n",
+                                capture_output=True, text=True, timeout=60, env=cli_env(tmp_path), cwd=str(tmp_path))
+    assert seen[:2] == [b64(USER).encode(), b64(PASSWORD).encode()], result.stdout  # sent: the student typed it
+    users = {json.loads(line).get("user") for line in path.read_text().splitlines()[1:]} - {None}
+    assert users == {USER}
+    assert_absent(PASSWORD, result.stdout, *every_output(tmp_path, path))
