@@ -38,6 +38,9 @@ def _read(path: Path):
     return transcript
 
 
+MAX_PLAYER_EVENTS = 200_000  # the interactive player keeps its events for stepping back
+
+
 def _stream(path: Path):
     """The transcript as a stream (header checked now; events read as they are used)."""
     from smtp_shell.transcript.reader import open_transcript
@@ -47,7 +50,7 @@ def _stream(path: Path):
 
 def cmd_replay(args, run_against=None, stdin=None, stdout=None) -> int:
     from smtp_shell.render import Renderer, make_console
-    from smtp_shell.transcript.replay import play, screen_events
+    from smtp_shell.transcript.replay import SCREEN_KINDS, play
 
     if args.speed <= 0:
         return _fail(f"--speed {args.speed:g} is not a speed; give a number above 0, e.g. --speed 2")
@@ -57,7 +60,7 @@ def cmd_replay(args, run_against=None, stdin=None, stdout=None) -> int:
     interactive = stdin.isatty() and stdout.isatty()
     player = interactive and (args.step or not args.no_timing)
     try:
-        transcript = _read(args.file) if args.against or player else _stream(args.file)
+        transcript = _read(args.file) if args.against else _stream(args.file)
     except TranscriptError as exc:
         return _fail(str(exc))
     if args.against:
@@ -73,7 +76,23 @@ def cmd_replay(args, run_against=None, stdin=None, stdout=None) -> int:
 
         from smtp_shell.transcript.player import Player
 
-        events = screen_events(transcript.events)
+        # The player steps back, so it holds the events: at most MAX_PLAYER_EVENTS of them.
+        events: list = []
+        more = 0
+        try:
+            for event in transcript.events:
+                if event.kind not in SCREEN_KINDS:
+                    continue
+                if len(events) < MAX_PLAYER_EVENTS:
+                    events.append(event)
+                else:
+                    more += 1
+        except TranscriptError as exc:
+            return _fail(str(exc))
+        _note_incomplete(args.file, transcript)
+        if more:
+            log_error(f"note: the player holds the first {MAX_PLAYER_EVENTS} events; {more} more are not shown "
+                      "(replay --no-timing prints them all)")
         asyncio.run(Player(events, renderer, speed=args.speed, idle_limit=args.idle_limit, step=args.step).run())
         return int(ExitStatus.OK)
     timing = not args.no_timing and stdout.isatty()
