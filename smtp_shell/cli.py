@@ -100,6 +100,9 @@ def _add_classroom_options(p: argparse.ArgumentParser) -> None:
                    help="on the class board, rows without progress for M minutes stand out (default 5)")
     p.add_argument("--max-sessions", type=int, default=100, metavar="N",
                    help="concurrent SMTP sessions before new ones get 421 (default 100)")
+    p.add_argument("--max-per-address", type=int, default=None, metavar="N",
+                   help="concurrent sessions from one client address before it gets 421 (default 50; "
+                        "raise it for a class behind one NAT address or a load generator)")
 
 
 def _add_lesson_parser(sub) -> None:

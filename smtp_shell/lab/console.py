@@ -70,6 +70,8 @@ def run_lab(args) -> int:
                        allow_plain_auth=args.allow_plain_auth, faults=faults)
     if getattr(args, "max_sessions", None):
         config.max_sessions = max(1, args.max_sessions)
+    if getattr(args, "max_per_address", None):
+        config.max_per_address = max(1, args.max_per_address)
     try:
         server = LabServer(config, on_event=_event_printer(out))
         classroom.attach(server)
