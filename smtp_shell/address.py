@@ -25,6 +25,7 @@ The module imports nothing from the package, so every layer may use it.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 
 # -- HOST[:PORT] ---------------------------------------------------------------------------
@@ -66,6 +67,16 @@ def parse_hostport(text: str, default_port: int = 25, *, port_zero_ok: bool = Fa
 def format_hostport(host: str, port: int) -> str:
     """(host, port) -> `host:port`, with an IPv6 address in brackets: `[::1]:8025`."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    """`localhost`, 127.0.0.0/8 or ::1: only this machine can reach a server listening there."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # -- hostile text ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from smtp_shell.address import format_hostport
 from smtp_shell.lab.safetext import visible
 
 MAX_DATA_LINES = 100
@@ -171,7 +172,7 @@ class SessionLog:
             self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
             fh = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115 (open for the session)
             self._fh = fh
-            fh.write(f"# smtp-shell lab session {self.session_no} from {host}:{port}\n")
+            fh.write(f"# smtp-shell lab session {self.session_no} from {format_hostport(host, int(port))}\n")
             fh.writelines(self._pending)
         except OSError:
             self.failed = True  # a log that cannot be written must never break the session
