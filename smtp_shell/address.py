@@ -118,3 +118,8 @@ def escape(text: str, keep_newlines: bool = False) -> str:
     if text.isprintable():  # the common case, decided in C: nothing to escape
         return text
     return "".join(piece for piece, _ in escape_pieces(text, keep_newlines))
+
+
+def escape_bytes(data: bytes, keep_newlines: bool = False) -> str:
+    """Bytes as they arrived: UTF-8 where they are, every other byte and control shown (`\\xff`)."""
+    return escape(data.decode("utf-8", "surrogateescape"), keep_newlines)
