@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from smtp_shell import __version__
-from smtp_shell.address import parse_hostport
+from smtp_shell.address import format_hostport, parse_hostport
 from smtp_shell.environment import Environment
 from smtp_shell.status import ExitStatus, fail
 
@@ -263,7 +263,7 @@ def _cmd_default(args) -> int:
             except Exception as exc:  # ClassroomError: one sentence
                 return fail(str(exc))
             print(f"Lab web view: {classroom.view.url if classroom.view else '(not started)'}")
-        print(f"Lab server on {server.host}:{server.port}; received mail is saved in {server.mailbox} "
+        print(f"Lab server on {format_hostport(server.host, server.port)}; received mail is saved in {server.mailbox} "
               f"(log in as {server.default_account_hint()}).")
         options = _session_options(args, server.host, server.port, lab_cafile=server.cert_path,
                                    lab_mailbox=server.mailbox)

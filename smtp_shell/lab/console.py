@@ -8,7 +8,6 @@ a client is passed to rich as `Text` (never as markup) and with control characte
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from smtp_shell import paths
-from smtp_shell.address import format_hostport, parse_hostport
+from smtp_shell.address import format_hostport, is_loopback, parse_hostport
 from smtp_shell.lab.safetext import visible
 from smtp_shell.status import ExitStatus, fail
 
@@ -36,15 +35,6 @@ def parse_listen(text: str, default_port: int = 8025) -> tuple[str, int]:
         return parse_hostport(text, default_port, port_zero_ok=True)
     except ValueError as exc:
         raise ValueError(f"--listen: {exc}") from None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # -- smtp-shell lab --------------------------------------------------------------------------
@@ -102,7 +92,7 @@ def _banner(out: Console, server, config, extra: list[str] | tuple[str, ...] = (
     out.print(Text(f"smtp-shell lab server listening on {address} (SMTP with STARTTLS)", style="bold"))
     if server.tls_port is not None:
         out.print(f"implicit TLS on {format_hostport(server.host, server.tls_port)}")
-    if not _is_loopback(server.host):
+    if not is_loopback(server.host):
         out.print(Text(f"warning: {address} is reachable by other machines on the network; "
                        f"anyone who can reach it can connect and send mail to this lab server.", style="yellow"))
     out.print(f"certificate: {server.cert_path}")

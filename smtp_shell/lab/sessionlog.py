@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from smtp_shell.address import format_hostport
 from smtp_shell.lab.safetext import visible
 from smtp_shell.paths import open_private, private_dir
 
@@ -172,7 +173,7 @@ class SessionLog:
             self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
             fh = open_private(self.path, "a", encoding="utf-8", newline="\n")
             self._fh = fh
-            fh.write(f"# smtp-shell lab session {self.session_no} from {host}:{port}\n")
+            fh.write(f"# smtp-shell lab session {self.session_no} from {format_hostport(host, int(port))}\n")
             fh.writelines(self._pending)
         except OSError:
             self.failed = True  # a log that cannot be written must never break the session

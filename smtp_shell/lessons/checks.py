@@ -193,10 +193,10 @@ class ReplyCheck(Check):
     def _wanted(self) -> str:
         return str(self.code) if self.code else f"a {self.klass}xx reply" if self.klass else "a reply"
 
-    def evaluate(self, happening, facts):
-        if happening.kind != "reply":
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
+        event = happening.event  # None for TLS starting: this check judges replies
+        if event is None:
             return None
-        event = happening.event
         reply, verb = event.reply, event.verb or ""
         if self.verbs is not None and verb not in self.verbs:
             return None
@@ -231,7 +231,7 @@ def _need_any(p: dict, names: tuple[str, ...], name: str):
 
 
 class TLSCheck(Check):
-    def evaluate(self, happening, facts):
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         return PASS if facts.tls else None
 
 
@@ -242,11 +242,12 @@ class AuthenticatedCheck(Check):
     def __init__(self, p: dict) -> None:
         self.mechanism = p["mechanism"].upper() if "mechanism" in p else None
 
-    def evaluate(self, happening, facts):
-        if happening.kind != "reply" or not facts.authenticated:
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
+        event = happening.event
+        if event is None or not facts.authenticated:
             return None
         if self.mechanism and facts.auth_mechanism != self.mechanism:
-            if happening.event.verb in ("AUTH", "<auth>") and happening.event.reply.klass == 2:
+            if event.verb in ("AUTH", "<auth>") and event.reply.klass == 2:
                 return Outcome(False, f"you logged in with AUTH {facts.auth_mechanism}; this step wants AUTH {self.mechanism}")
             return None
         return PASS
@@ -261,10 +262,11 @@ class CapabilityCheck(Check):
     def __init__(self, p: dict) -> None:
         self.keywords = [k.upper() for k in _verbs(p["keyword"])]
 
-    def evaluate(self, happening, facts):
-        if happening.kind != "reply" or happening.event.verb not in ("EHLO", "HELO") or happening.event.reply.klass != 2:
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
+        event = happening.event
+        if event is None or event.verb not in ("EHLO", "HELO") or event.reply.klass != 2:
             return None
-        if happening.event.verb == "HELO":
+        if event.verb == "HELO":
             return Outcome(False, "HELO replies list no extensions; say EHLO to see them")
         missing = [k for k in self.keywords if not (facts.capabilities and facts.capabilities.has(k))]
         if missing:
@@ -279,7 +281,7 @@ class StateCheck(Check):
     def __init__(self, p: dict) -> None:
         self.state = State[p["state"].upper()]
 
-    def evaluate(self, happening, facts):
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         return PASS if happening.kind == "reply" and facts.state is self.state else None
 
 
@@ -290,8 +292,9 @@ class MailboxCheck(Check):
     def __init__(self, p: dict) -> None:
         self.criteria = p
 
-    def evaluate(self, happening, facts):
-        if happening.kind != "reply" or happening.event.verb != "<dot>" or happening.event.reply.klass != 2:
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
+        event = happening.event
+        if event is None or event.verb != "<dot>" or event.reply.klass != 2:
             return None
         if facts.just_saved is None:
             return Outcome(False, "this step reads the lab mailbox, which smtp-shell cannot see; "
@@ -301,7 +304,7 @@ class MailboxCheck(Check):
         problems = [mailcheck.judge(path, self.criteria) for path in facts.just_saved]
         if any(p is None for p in problems):
             return PASS
-        return Outcome(False, problems[0])
+        return Outcome(False, problems[0] or "")
 
 
 kind("mailbox", "the message just accepted, as saved in the lab mailbox, meets every criterion",
@@ -318,12 +321,13 @@ class PipelinedCheck(Check):
     def __init__(self, p: dict) -> None:
         self.min = p.get("min", 2)
 
-    def evaluate(self, happening, facts):
-        if happening.kind != "reply" or happening.event.kind != "response":
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
+        event = happening.event
+        if event is None or event.kind != "response":
             return None
         if facts.step_peak >= self.min:
             return PASS
-        if happening.event.verb == "DATA":
+        if event.verb == "DATA":
             return Outcome(False, f"at most {facts.step_peak} command(s) waited for a reply at once; type the next "
                                   f"commands before the replies arrive ({self.min} or more at once)")
         return None
@@ -343,7 +347,7 @@ class AllCheck(Check):
         for check in self.checks:
             check.reset()
 
-    def evaluate(self, happening, facts):
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         failed, moved = None, False
         for i, check in enumerate(self.checks):
             if i in self.done:
@@ -364,7 +368,7 @@ class AllCheck(Check):
 
 
 class AnyCheck(AllCheck):
-    def evaluate(self, happening, facts):
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         outcomes = [c.evaluate(happening, facts) for c in self.checks]
         if any(o is not None and o.passed for o in outcomes):
             return PASS

@@ -10,6 +10,7 @@ import datetime as _dt
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from smtp_shell.address import format_hostport
 from smtp_shell.lessons.engine import LessonEngine
 from smtp_shell.lessons.loader import discover, resolve
 from smtp_shell.lessons.model import Lesson
@@ -123,7 +124,7 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
             return fail(str(exc))
     engine = LessonEngine(lesson, console, mailbox=mailbox, progress=Progress(), transcript=path, recorder=recorder)
     if server is not None:
-        console.print(f"Lab server for this lesson on {server.host}:{server.port}; mail is saved in {server.mailbox} "
+        console.print(f"Lab server for this lesson on {format_hostport(server.host, server.port)}; mail is saved in {server.mailbox} "
                       f"(log in as {server.default_account_hint()}).")
     else:
         console.print(f"Using the server {options.target}; this lesson expects a lab server set up as in its file "
