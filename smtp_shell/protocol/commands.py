@@ -48,7 +48,7 @@ class Command:
         return self.verb in VERBS
 
     def wire(self) -> bytes:
-        return self.text.encode("utf-8") + b"\r\n"
+        return self.text.encode("utf-8", "surrogateescape") + b"\r\n"
 
     def length_warning(self) -> str | None:
         n = len(self.wire())

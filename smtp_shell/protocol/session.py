@@ -31,6 +31,14 @@ from smtp_shell.protocol.states import State, next_state
 GROUP_ENDERS = frozenset({"EHLO", "HELO", "DATA", "VRFY", "EXPN", "TURN", "QUIT", "NOOP", "STARTTLS", "AUTH", "<dot>", "<auth>", "HELP"})
 
 
+def bdat_size(args: str) -> tuple[int | None, bool]:
+    """`BDAT 27 LAST` arguments -> (27, True); (None, False) when the size is not a number."""
+    words = args.split()
+    if not words or not words[0].isdigit() or len(words) > 2 or (len(words) == 2 and words[1].upper() != "LAST"):
+        return None, False
+    return int(words[0]), len(words) == 2
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """What to put on the wire for one typed line, and how to describe it."""
@@ -103,6 +111,9 @@ class ClientSession:
     _auth_user: str | None = None
     _auth_step: int = 0
     _expect_secret: bool = False
+    chunk_remaining: int = 0          # octets of a BDAT chunk still to send (RFC 3030): the "bdat" mode
+    chunk_last: bool = False          # the chunk being sent is BDAT ... LAST
+    bdat_used: bool = False           # this transaction already sent a BDAT chunk (DATA cannot follow)
 
     # ---- connection lifecycle -------------------------------------------------------
     def connected(self, tls: bool = False) -> None:
@@ -124,13 +135,16 @@ class ClientSession:
     def connection_lost(self) -> ConnectionClosed:
         event = ConnectionClosed(self.state, tuple(f.verb for f in self._in_flight))
         self._in_flight.clear()
+        self.chunk_remaining = 0
         self.state = State.DISCONNECTED
         return event
 
     # ---- what the student types ------------------------------------------------------
     @property
     def mode(self) -> str:
-        """"data" after 354, "auth" during an AUTH exchange, else "command"."""
+        """"data" after 354, "auth" during an AUTH exchange, "bdat" while a BDAT chunk is owed, else "command"."""
+        if self.chunk_remaining:
+            return "bdat"
         if self.state is State.DATA:
             return "data"
         if self.state is State.AUTH:
@@ -167,8 +181,17 @@ class ClientSession:
             return self._data_line(text)
         if self.mode == "auth":
             return self._auth_line(text)
+        if self.mode == "bdat":
+            raise LocalProtocolError(f"A BDAT chunk is being sent: {self.chunk_remaining} more octets are owed first.",
+                                     "Type the rest of the chunk; the server reads exactly the octets BDAT announced.")
         command = classify(text)
-        self._in_flight.append(_InFlight(command.verb, command))
+        verb = command.verb
+        if verb == "BDAT":
+            size, last = bdat_size(command.args)
+            if size is not None:
+                self.chunk_remaining, self.chunk_last, self.bdat_used = size, last, True
+                verb = "<bdat-last>" if last else "BDAT"
+        self._in_flight.append(_InFlight(verb, command))
         notes = tuple(n for n in (command.length_warning(),) if n)
         masked, secret = sasl.mask_auth_command(text)
         if command.verb == "AUTH":
@@ -177,8 +200,16 @@ class ClientSession:
             self._auth_user = None
             if initial:
                 self._note_auth_response(initial.strip())
-        wait = not (self.pipelining and command.verb not in GROUP_ENDERS)
+        wait = not (self.pipelining and command.verb not in GROUP_ENDERS) and not self.chunk_remaining
         return Outgoing(command.wire(), text, "command", command, secret, masked if secret else "", notes, wait)
+
+    def send_chunk(self, data: bytes) -> Outgoing:
+        """Octets of the BDAT chunk owed: sent raw (no dot-stuffing, no line ends added)."""
+        if len(data) > self.chunk_remaining:
+            raise LocalProtocolError(f"That is {len(data)} octets, but the chunk has only {self.chunk_remaining} left.",
+                                     "BDAT announced the size: type at most the octets left (CRLF counts as 2).")
+        self.chunk_remaining -= len(data)
+        return Outgoing(data, data.decode("utf-8", "surrogateescape"), "chunk", wait_for_reply=False)
 
     def _data_line(self, text: str) -> Outgoing:
         if "\r" in text or "\n" in text:
@@ -194,7 +225,8 @@ class ClientSession:
         warning = text_line_warning(line)
         if warning:
             notes.append(warning)
-        return Outgoing(line.encode("utf-8") + b"\r\n", line, "data", notes=tuple(notes), wait_for_reply=False)
+        return Outgoing(line.encode("utf-8", "surrogateescape") + b"\r\n", line, "data", notes=tuple(notes),
+                        wait_for_reply=False)
 
     def _auth_line(self, text: str) -> Outgoing:
         if "\r" in text or "\n" in text:
@@ -251,6 +283,8 @@ class ClientSession:
         if reply.code == 421:  # service closing: whatever was asked, the server is leaving
             after = State.CLOSED
         self.state = after
+        if after is not before and after in (State.READY, State.MAIL, State.GREETED):
+            self.bdat_used = False  # a transaction ended or began: BDAT or DATA may be chosen afresh
         events: list[object] = []
         challenge = None
         if reply.code == 334 and after is State.AUTH:

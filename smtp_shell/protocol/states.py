@@ -48,6 +48,9 @@ TRANSITIONS: list[tuple[tuple[State, ...], str, tuple[int, ...], State | None]] 
     ((S.MAIL, S.RCPT), "RCPT", (2,), S.RCPT),
     ((S.RCPT,), "DATA", (3,), S.DATA),
     ((S.DATA,), "<dot>", (2, 4, 5), S.READY),
+    ((S.RCPT,), "BDAT", (2,), SAME),              # a chunk accepted; more may follow (RFC 3030)
+    ((S.RCPT,), "BDAT", (4, 5), S.READY),         # a refused chunk ends the transaction
+    ((S.RCPT,), "<bdat-last>", (2, 4, 5), S.READY),
     (_HELLO_DONE, "RSET", (2,), S.READY),
     ((S.GREETED,), "RSET", (2,), SAME),
     (_OPEN, "STARTTLS", (2,), S.TLS_PENDING),

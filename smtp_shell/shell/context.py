@@ -14,5 +14,7 @@ class ShellContext:
     driver: SessionDriver
     interactive: bool
     ask: Callable[[str, bool], Awaitable[str | None]] | None = None  # (prompt, masked) -> answer / None if cancelled
+    # the confirm step (REPL only): one key -> ("send" | "edit" | "drop", the key typed)
+    confirm: Callable[[str], Awaitable[tuple[str, str]]] | None = None
     leaving: bool = False
     extras: dict = field(default_factory=dict)

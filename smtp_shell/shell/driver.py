@@ -104,7 +104,13 @@ class SessionDriver:
         self._greeting: asyncio.Future | None = None
         self._upgrade_done: asyncio.Future | None = None
         self._annotate_replies = 0
+        self._last_sent = None           # the Command of the last line put on the wire
         self.quit_sent = False
+        # Batch mode's verdict (smtp_shell.status): the first failure decides the exit status.
+        self.failure: ExitStatus | None = None
+        self.transaction_failed = False  # set when a transaction fails; batch mode clears it
+        self.messages_accepted = 0
+        self.advice_off: set[str] = set()  # rule names silenced with :advice off RULE ("*": all)
 
     # -- events to listeners and the screen --------------------------------------------
     def _each(self, method: str, *args, **kwargs) -> None:
@@ -122,6 +128,11 @@ class SessionDriver:
     def warn(self, text: str) -> None:
         self.show("warning", text)
 
+    def warn_advice(self, advice: list) -> None:
+        """Show the advisor's warnings, each naming its rule (`:advice off RULE` silences it)."""
+        for item in advice:
+            self.warn(f"{item.message} [{item.rule}]")
+
     def hint(self, text: str) -> None:
         self.show("note", "hint: " + text)
 
@@ -133,11 +144,36 @@ class SessionDriver:
         self.renderer.note(f"--- {label} ---")
         self._each("marker", label)
 
+    def record_failure(self, status: ExitStatus, in_transaction: bool = True) -> None:
+        """Remember why batch mode must not exit 0 (the first failure decides)."""
+        if self.failure is None:
+            self.failure = status
+        if in_transaction:
+            self.transaction_failed = True
+
+    def _judge(self, event: ReplyEvent) -> None:
+        """Classify a reply for batch mode's exit status: accepted message, refused step, 421."""
+        reply, verb = event.reply, event.verb
+        if reply.code == 421:
+            self.record_failure(ExitStatus.CONNECTION_LOST)
+        elif verb in ("<dot>", "<bdat-last>"):
+            if reply.klass == 2:
+                self.messages_accepted += 1
+            elif reply.klass in (4, 5):
+                self.record_failure(ExitStatus.MESSAGE_REFUSED_4XX if reply.klass == 4 else ExitStatus.MESSAGE_REFUSED_5XX)
+        elif reply.klass in (4, 5):
+            if verb in ("MAIL", "RCPT", "DATA", "BDAT"):
+                self.record_failure(ExitStatus.ENVELOPE_REFUSED)
+            else:
+                self.record_failure(ExitStatus.REPLY_5XX, in_transaction=False)
+
     def _fail_transport(self, exc: TransportError) -> None:
         self.fail(exc.message)
         status = _EXIT_FOR_KIND.get(exc.kind, ExitStatus.CONNECTION_FAILED)
         if self.exit_status == ExitStatus.OK:
             self.exit_status = status
+        mid = self.core.state in (State.MAIL, State.RCPT, State.DATA) and status is ExitStatus.CONNECTION_FAILED
+        self.record_failure(ExitStatus.CONNECTION_LOST if mid else status, in_transaction=False)
 
     @property
     def connected(self) -> bool:
@@ -182,6 +218,7 @@ class SessionDriver:
             self.fail(silence_hint(self.options.port, self.options.host, self.options.timeout))
             if self.exit_status == ExitStatus.OK:
                 self.exit_status = ExitStatus.TIMEOUT
+            self.record_failure(ExitStatus.TIMEOUT, in_transaction=False)
             return False
         except ConnectionError:
             return False
@@ -233,7 +270,11 @@ class SessionDriver:
     def _server_closed(self, silent: bool = False) -> None:
         state = self.core.state
         partial = self.core.partial_reply
+        owed_chunk = self.core.chunk_remaining
         self.core.connection_lost()
+        if not (self.quit_sent or state is State.CLOSED):
+            mid = state in (State.MAIL, State.RCPT, State.DATA) or owed_chunk
+            self.record_failure(ExitStatus.CONNECTION_LOST if mid else ExitStatus.CONNECTION_FAILED)
         if not silent:
             if partial:
                 self.show("raw_server", partial, "cut off")
@@ -286,12 +327,16 @@ class SessionDriver:
             self.hint(advice.message)
         if reply.klass == 5:
             self.saw_5xx = True
+        if event.kind != "greeting" or reply.klass != 2:
+            self._judge(event)
         if event.kind == "greeting":
             if self._greeting is not None and not self._greeting.done():
                 self._greeting.set_result(reply)
         elif event.kind == "response":
-            if self._annotate_replies > 0:
+            grouped = self._annotate_replies > 0
+            if grouped:
                 self._annotate_replies -= 1
+            if grouped or (event.command is not None and event.command is not self._last_sent):
                 answered = event.command.text if event.command else event.verb
                 self.note(f"  ↳ that answers {answered}")
             if event.state_after is State.TLS_PENDING:
@@ -341,10 +386,14 @@ class SessionDriver:
         return True
 
     def advise(self, text: str) -> list:
-        """The advisor's warnings about sending `text` now (shown by the caller)."""
-        if self.core.state in (State.DISCONNECTED, State.CLOSED, State.TLS_PENDING):
+        """The advisor's warnings about sending `text` now (shown by the caller), minus the
+        rules silenced with :advice off."""
+        if self.core.state in (State.DISCONNECTED, State.CLOSED, State.TLS_PENDING) or self.core.mode == "bdat":
             return []
-        return advisor.check_before(self.core, text)
+        advice = advisor.check_before(self.core, text)
+        if "*" in self.advice_off:
+            return []
+        return [a for a in advice if a.rule not in self.advice_off]
 
     async def send(self, text: str) -> ReplyEvent | None:
         """Send one typed line; wait for its reply when the protocol says to. Never raises."""
@@ -366,15 +415,13 @@ class SessionDriver:
             self.note(note)
         if out.command is not None and out.command.verb == "QUIT":
             self.quit_sent = True
-        try:
-            await self.conn.send(out.data)
-        except TransportError as exc:
-            if exc.kind is ErrorKind.CLOSED and self._reader is not None and not self._reader.done():
-                await self.settle()  # the reader says why (mid-reply, during DATA ...), once
-            else:
-                self._fail_transport(exc)
+        if out.command is not None:
+            self._last_sent = out.command
+        if not await self._write(out.data):
             return None
-        if waiter is None or not out.wait_for_reply:
+        # --no-pipeline: wait for every reply, even where PIPELINING would let the client go on
+        must_wait = out.wait_for_reply or (self.options.no_pipeline and not self.core.chunk_remaining)
+        if waiter is None or not must_wait:
             return None
         event = await self.wait_for(waiter)
         if event is not None and event.state_after is State.TLS_PENDING and self._upgrade_done is not None:
@@ -408,21 +455,67 @@ class SessionDriver:
             return []
         self.note(f"{len(chunks)} lines sent in one write (pipelining); the replies come back in the same order")
         self._annotate_replies = len(waiters)
-        try:
-            await self.conn.send(b"".join(chunks))
-        except TransportError as exc:
-            self._fail_transport(exc)
+        if not await self._write(b"".join(chunks)):
             return []
         return [await self.wait_for(w) for w in waiters]
 
+    async def send_body(self, texts: list[str]) -> int:
+        """Several DATA lines (no final dot) shown one by one but written in ONE write: a long
+        typed body costs one system call per block, not per line. Returns how many went out."""
+        if not self._can_send():
+            return 0
+        chunks = []
+        for text in texts:
+            try:
+                out = self.core.send_line(text)
+            except LocalProtocolError as exc:
+                self.fail(exc.message, exc.hint)
+                break
+            self.show("client", out.text, self.core.tls)
+            self._each("sent", out, tls=self.core.tls)
+            for note in out.notes:
+                self.note(note)
+            chunks.append(out.data)
+        if chunks and not await self._write(b"".join(chunks)):
+            return 0
+        return len(chunks)
+
+    async def send_chunk(self, data: bytes) -> ReplyEvent | None:
+        """Octets of the BDAT chunk owed, raw; once the chunk is complete, wait for BDAT's reply."""
+        if not self._can_send():
+            return None
+        try:
+            out = self.core.send_chunk(data)
+        except LocalProtocolError as exc:
+            self.fail(exc.message, exc.hint)
+            return None
+        for piece in out.text.splitlines() or [""]:
+            self.show("client", piece, self.core.tls)  # each chunk line as typed; the octets are counted below
+        self._each("sent", out, tls=self.core.tls)
+        if not await self._write(data):
+            return None
+        if self.core.chunk_remaining:
+            return None
+        self.note("the chunk is complete; waiting for the reply to BDAT")
+        await self.wait_idle()
+        return None
+
     async def send_raw(self, data: bytes) -> bool:
         """Stream bytes that need no reply (a DATA body from :send)."""
+        return await self._write(data)
+
+    async def _write(self, data: bytes) -> bool:
+        """Write to the server. If that fails, first let the reader show (and record) every reply
+        that had already arrived, up to the close, then say what went wrong, once."""
+        assert self.conn is not None
         try:
-            assert self.conn is not None
             await self.conn.send(data)
             return True
         except TransportError as exc:
-            self._fail_transport(exc)
+            if self._reader is not None and not self._reader.done():
+                await self.settle()  # read to EOF: a 421 before the close is shown before the error
+            if exc.kind is not ErrorKind.CLOSED or self.core.state is not State.DISCONNECTED:
+                self._fail_transport(exc)
             return False
 
     async def wait_for(self, waiter: _Waiter) -> ReplyEvent | None:
@@ -433,6 +526,7 @@ class SessionDriver:
                       "the server may be slow or stuck: wait, raise --timeout, or use :reconnect.")
             if self.exit_status == ExitStatus.OK:
                 self.exit_status = ExitStatus.TIMEOUT
+            self.record_failure(ExitStatus.TIMEOUT, in_transaction=False)
             return None
         except ConnectionError:
             return None

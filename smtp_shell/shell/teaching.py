@@ -117,18 +117,21 @@ async def _password(shell) -> str:
 async def _advised(shell, line: str) -> bool:
     """Show the advisor's warnings for `line`; at the keyboard, let the student stop. True: go on."""
     advice = shell.driver.advise(line)
-    for item in advice:
-        shell.driver.warn(item.message)
-    if advice and shell.interactive and shell.ask is not None:
-        answer = await shell.ask("Press Enter to go on anyway, or n to stop: ", False)
-        if answer is None or answer.strip().lower() in ("n", "no"):
+    shell.driver.warn_advice(advice)
+    if advice and shell.interactive and (shell.confirm is not None or shell.ask is not None):
+        question = "Press Enter to go on anyway, or any other key to stop: "
+        if shell.confirm is not None:
+            go = (await shell.confirm(question))[0] == "send"
+        else:
+            go = await shell.ask(question, False) == ""  # only a bare Enter goes on
+        if not go:
             shell.driver.note("not sent")
             return False
     return True
 
 
 @meta("auth", ":auth plain|login [USER]", "log in step by step: asks the password (hidden), encodes and sends each line",
-      ":auth login student")
+      ":auth login student", command_only=True)
 async def _auth(shell, args: str) -> None:
     from smtp_shell.protocol.sasl import REDACTED, b64encode_text, plain_initial_response
     d = shell.driver
@@ -307,7 +310,7 @@ async def _send_composed(shell, wire: bytes) -> None:
 
 @meta("compose", ":compose [send|show|forget]",
       "build a MIME message (UTF-8, HTML, attachments), show it as sent; after DATA's 354 send it",
-      ":compose", interactive_only=True, in_data=True)
+      ":compose", interactive_only=True)
 async def _compose(shell, args: str) -> None:
     from smtp_shell.protocol import message as m
     from smtp_shell.protocol.dates import rfc5322_date
@@ -351,7 +354,7 @@ async def _compose(shell, args: str) -> None:
 # ---- :send FILE -------------------------------------------------------------------------------------
 
 @meta("send", ":send FILE", "stream a message file (.eml) as the DATA body, dot-stuffed, after DATA's 354",
-      ":send report.eml", in_data=True)
+      ":send report.eml")
 async def _send(shell, args: str) -> None:
     from smtp_shell.protocol.capabilities import human_size
     from smtp_shell.protocol.commands import DotStuffer
