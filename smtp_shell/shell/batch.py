@@ -134,8 +134,9 @@ async def _run_lines(shell: ShellContext, reader: "_LineReader") -> None:
     elif not shell.leaving:
         await driver.wait_idle()
         if driver.core.mode in ("data", "bdat") and driver.connected:
-            driver.fail("message abandoned, not sent: the input ended before the message did (no line with "
-                        "only '.', or fewer octets than BDAT announced).")
+            driver.fail("message abandoned, not sent: the input ended in the middle of DATA (no line with only '.')"
+                        if driver.core.mode == "data" else
+                        "message abandoned, not sent: the input ended before the BDAT chunk had all its octets.")
             driver.record_failure(ExitStatus.ABANDONED)
             await driver.disconnect(quiet=True)
         else:

@@ -274,7 +274,7 @@ class SessionDriver:
         self.core.connection_lost()
         if not (self.quit_sent or state is State.CLOSED):
             mid = state in (State.MAIL, State.RCPT, State.DATA) or owed_chunk
-            self.record_failure(ExitStatus.CONNECTION_LOST if mid else ExitStatus.CONNECTION_FAILED)
+            self.record_failure(ExitStatus.CONNECTION_LOST if mid else ExitStatus.CONNECTION_FAILED, in_transaction=False)
         if not silent:
             if partial:
                 self.show("raw_server", partial, "cut off")

@@ -351,5 +351,7 @@ async def _offer_abort(shell: ShellContext) -> None:
         driver.note("aborting: closing the connection without ending DATA")
         if await driver.connect():
             await driver.wait_greeting()
-    elif driver.core.mode in ("data", "bdat"):
-        driver.note("still in the message; go on typing it")
+    elif driver.core.mode == "data":
+        driver.note("still in DATA mode; go on typing the message")
+    elif driver.core.mode == "bdat":
+        driver.note(f"still in the BDAT chunk; {driver.core.chunk_remaining} octets to go")
