@@ -268,6 +268,41 @@ def mistyped_verb(core, line: Line):
                                   "(:help lists the commands).")
 
 
+# ---- before: CHUNKING (RFC 3030): BDAT and DATA never mix in one transaction ---------------------
+
+_BDAT_LINE = re.compile(r"BDAT\s+\d+(\s+LAST)?\s*", re.I)
+
+
+@before
+def bdat_then_data(core, line: Line):
+    if line.verb == "DATA" and getattr(core, "bdat_used", False):
+        return Advice("bdat-then-data", "This message already went out in BDAT chunks, and RFC 3030 forbids "
+                                        "mixing BDAT and DATA in one transaction: end it with BDAT n LAST "
+                                        "(or RSET to start over).")
+
+
+@before
+def bdat_in_data(core, line: Line):
+    if line.mode == "data" and _BDAT_LINE.fullmatch(line.text):
+        return Advice("bdat-in-data", "You are in DATA mode, and BDAT and DATA cannot be mixed in one "
+                                      "transaction: this line becomes message text; end the message with '.'.")
+
+
+@before
+def bdat_not_offered(core, line: Line):
+    caps = core.capabilities
+    if line.verb == "BDAT" and caps is not None and not caps.has("CHUNKING"):
+        return Advice("bdat-not-offered", "The server did not advertise CHUNKING, so it will not understand "
+                                          "BDAT: use DATA instead.")
+
+
+@before
+def bdat_size(core, line: Line):
+    if line.verb == "BDAT" and not re.fullmatch(r"\d+(\s+LAST)?", line.command.args, re.I):
+        return Advice("bdat-size", "BDAT needs the chunk size in octets (CRLF counts as 2), then LAST on the "
+                                   "final chunk, e.g. BDAT 27 LAST.")
+
+
 # ---- before: STARTTLS and AUTH ------------------------------------------------------------------
 
 @before

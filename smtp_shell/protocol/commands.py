@@ -83,7 +83,7 @@ def check_single_line(text: str) -> None:
 
 def text_line_warning(line: str) -> str | None:
     """Warning for a DATA body line over the 1000-octet limit (CRLF included)."""
-    n = len(line.encode("utf-8")) + 2
+    n = len(line.encode("utf-8", "surrogateescape")) + 2
     if n > MAX_TEXT_LINE:
         return (f"This line is {n} octets with CRLF; RFC 5321 allows {MAX_TEXT_LINE} in a message, "
                 "so the server may reject the message after the final dot.")

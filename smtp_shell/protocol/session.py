@@ -212,7 +212,7 @@ class ClientSession:
         return Outgoing(data, data.decode("utf-8", "surrogateescape"), "chunk", wait_for_reply=False)
 
     def _data_line(self, text: str) -> Outgoing:
-        if "\r" in text or "\n" in text:
+        if "\n" in text:
             raise LocalProtocolError("The line contains a line break, so it would reach the server as two lines.",
                                      "Paste or type one line at a time; smtp-shell ends each with CRLF.")
         if text == ".":
@@ -225,6 +225,9 @@ class ClientSession:
         warning = text_line_warning(line)
         if warning:
             notes.append(warning)
+        if "\r" in text:
+            notes.append("this line holds a bare CR (no LF after it): it was sent as typed, but RFC 5321 forbids "
+                         "it in a message and some servers refuse the message or split the line there")
         return Outgoing(line.encode("utf-8", "surrogateescape") + b"\r\n", line, "data", notes=tuple(notes),
                         wait_for_reply=False)
 
@@ -234,7 +237,7 @@ class ClientSession:
         self._in_flight.append(_InFlight("<auth>", None))
         self._note_auth_response(text.strip())
         self._auth_step += 1
-        return Outgoing(text.encode("utf-8") + b"\r\n", text, "auth", secret=True, masked_text=sasl.REDACTED)
+        return Outgoing(text.encode("utf-8", "surrogateescape") + b"\r\n", text, "auth", secret=True, masked_text=sasl.REDACTED)
 
     def _note_auth_response(self, b64: str) -> None:
         """Remember who is logging in (for the toolbar), never the password."""
