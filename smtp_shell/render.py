@@ -14,6 +14,7 @@ On a non-terminal or with NO_COLOR the output is plain text with the same prefix
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import unicodedata
@@ -100,6 +101,7 @@ class Renderer:
         # write that directly, about ten times faster per line (a 1000-command script shows it).
         self._plain = not console.is_terminal
         self.output_closed = False  # stdout was closed under us (`| head`): drawing goes nowhere now
+        self.holding = False        # inside held(): flush once at the end, not per line
 
     def _direct(self):
         """The file to write plain lines to directly, or None when rich must print them
@@ -114,9 +116,25 @@ class Renderer:
             return
         try:
             file.write(text)
-            file.flush()
+            if not self.holding:
+                file.flush()
         except OSError as exc:
             self._closed_under_us(exc)
+
+    @contextlib.contextmanager
+    def held(self):
+        """Draw many lines with one flush at the end (a long message body in batch mode)."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+            file = self._direct()
+            if file is not None and not self.output_closed:
+                try:
+                    file.flush()
+                except OSError as exc:
+                    self._closed_under_us(exc)
 
     def _closed_under_us(self, exc: OSError) -> None:
         """stdout went away (a reader like `head` exited): stop drawing, quietly, for good. The

@@ -28,6 +28,7 @@ from smtp_shell.render import Renderer, make_console
 from smtp_shell.shell import meta
 from smtp_shell.shell.context import ShellContext
 from smtp_shell.shell.driver import SessionDriver
+from smtp_shell.shell.modes import Route
 from smtp_shell.shell.options import SessionOptions
 from smtp_shell.status import ExitStatus
 
@@ -82,7 +83,7 @@ async def _run_lines(shell: ShellContext, reader: "_LineReader") -> None:
                 break
             continue
         where = "password" if driver.core.expects_secret else mode
-        route = meta.route(line, where)
+        route = meta.route(line, where) if line[:1] == ":" else Route("send", line)
         if route.action == "send" and mode == "data" and line != "." and driver.connected:
             if route.note:
                 driver.note(route.note)

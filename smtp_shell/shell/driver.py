@@ -465,17 +465,18 @@ class SessionDriver:
         if not self._can_send():
             return 0
         chunks = []
-        for text in texts:
-            try:
-                out = self.core.send_line(text)
-            except LocalProtocolError as exc:
-                self.fail(exc.message, exc.hint)
-                break
-            self.show("client", out.text, self.core.tls)
-            self._each("sent", out, tls=self.core.tls)
-            for note in out.notes:
-                self.note(note)
-            chunks.append(out.data)
+        with self.renderer.held():
+            for text in texts:
+                try:
+                    out = self.core.send_line(text)
+                except LocalProtocolError as exc:
+                    self.fail(exc.message, exc.hint)
+                    break
+                self.show("client", out.text, self.core.tls)
+                self._each("sent", out, tls=self.core.tls)
+                for note in out.notes:
+                    self.note(note)
+                chunks.append(out.data)
         if chunks and not await self._write(b"".join(chunks)):
             return 0
         return len(chunks)
