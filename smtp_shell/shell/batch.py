@@ -53,7 +53,9 @@ async def batch_session(options: SessionOptions, stdin, console, listeners=()) -
     except asyncio.CancelledError:
         if not interrupted.is_set():
             raise
-        asyncio.current_task().uncancel()
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
         driver.note("interrupted (Ctrl-C): ending the session")
         driver.record_failure(ExitStatus.INTERRUPTED)
         await _leave(driver)
@@ -64,7 +66,7 @@ async def batch_session(options: SessionOptions, stdin, console, listeners=()) -
     return int(driver.failure or ExitStatus.OK)
 
 
-async def _run_lines(shell: ShellContext, reader: "_LineReader") -> None:
+async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
     driver = shell.driver
     body: list[str] = []      # DATA lines waiting to go out in one write
     size = 0
@@ -148,7 +150,7 @@ def _is_data_command(driver: SessionDriver, text: str) -> bool:
     return text.strip().upper() == "DATA"
 
 
-async def _skip_message(driver: SessionDriver, reader: "_LineReader") -> None:
+async def _skip_message(driver: SessionDriver, reader: _LineReader) -> None:
     """DATA was refused: the message lines up to the lone '.' were meant for DATA mode, so they
     are skipped (counted), never sent as commands."""
     skipped = 0
@@ -186,7 +188,7 @@ async def _leave(driver: SessionDriver) -> None:
         return
     try:
         await asyncio.wait_for(driver.quit(), driver.options.timeout + 3)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         await driver.disconnect(quiet=True)
 
 

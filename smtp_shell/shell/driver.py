@@ -15,9 +15,9 @@ from collections import deque
 from dataclasses import dataclass
 
 from smtp_shell.protocol import advisor
+from smtp_shell.protocol.commands import Command
 from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
-from smtp_shell.protocol.session import (CapabilitiesLearned, ClientSession, PlaintextInjection,
-                                         ReplyEvent, TLSReady)
+from smtp_shell.protocol.session import CapabilitiesLearned, ClientSession, PlaintextInjection, ReplyEvent, TLSReady
 from smtp_shell.protocol.states import State
 from smtp_shell.render import Renderer
 from smtp_shell.shell.options import SessionOptions
@@ -79,7 +79,7 @@ async def _shielded_wait(future: asyncio.Future, timeout: float | None):
                 handle.cancel()
             future.remove_done_callback(wake)
         if not future.done():
-            raise asyncio.TimeoutError
+            raise TimeoutError
     return future.result()
 
 
@@ -104,7 +104,7 @@ class SessionDriver:
         self._greeting: asyncio.Future | None = None
         self._upgrade_done: asyncio.Future | None = None
         self._annotate_replies = 0
-        self._last_sent = None           # the Command of the last line put on the wire
+        self._last_sent: Command | None = None  # the command of the last line put on the wire
         self.quit_sent = False
         # Batch mode's verdict (smtp_shell.status): the first failure decides the exit status.
         self.failure: ExitStatus | None = None
@@ -179,6 +179,12 @@ class SessionDriver:
     def connected(self) -> bool:
         return self.conn is not None and not self.conn.closed and self.core.state not in (State.DISCONNECTED, State.CLOSED)
 
+    def _connection(self) -> Connection:
+        """The open connection; a TransportError (as a hang-up would give) if there is none."""
+        if self.conn is None:
+            raise TransportError(ErrorKind.CLOSED, "Not connected to a server; use :reconnect to start a new session.")
+        return self.conn
+
     # -- connecting ------------------------------------------------------------------
     async def connect(self, host: str | None = None, port: int | None = None) -> bool:
         if host is not None:
@@ -214,7 +220,7 @@ class SessionDriver:
         try:
             await _shielded_wait(self._greeting, self.options.timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.fail(silence_hint(self.options.port, self.options.host, self.options.timeout))
             if self.exit_status == ExitStatus.OK:
                 self.exit_status = ExitStatus.TIMEOUT
@@ -427,7 +433,7 @@ class SessionDriver:
         if event is not None and event.state_after is State.TLS_PENDING and self._upgrade_done is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._upgrade_done), self.options.timeout + 1)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass  # the transport reports its own handshake timeout
         return event
 
@@ -508,9 +514,8 @@ class SessionDriver:
     async def _write(self, data: bytes) -> bool:
         """Write to the server. If that fails, first let the reader show (and record) every reply
         that had already arrived, up to the close, then say what went wrong, once."""
-        assert self.conn is not None
         try:
-            await self.conn.send(data)
+            await self._connection().send(data)
             return True
         except TransportError as exc:
             if self._reader is not None and not self._reader.done():
@@ -522,7 +527,7 @@ class SessionDriver:
     async def wait_for(self, waiter: _Waiter) -> ReplyEvent | None:
         try:
             return await _shielded_wait(waiter.future, self.options.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.fail(f"No reply to {waiter.verb} within {_seconds(self.options.timeout)}; "
                       "the server may be slow or stuck: wait, raise --timeout, or use :reconnect.")
             if self.exit_status == ExitStatus.OK:
@@ -550,6 +555,6 @@ class SessionDriver:
         if self._reader is not None and not self._reader.done():
             try:
                 await asyncio.wait_for(asyncio.shield(self._reader), 2.0)
-            except (asyncio.TimeoutError, Exception):
+            except (TimeoutError, Exception):
                 pass
         await self.disconnect(quiet=True)

@@ -127,9 +127,10 @@ def _confirm_bindings() -> KeyBindings:
             event.app.exit(result=(action, key))
         return handler
 
-    for keys in (("enter",), ("c-j",)):
-        kb.add(*keys)(answer("send"))
-    for keys in (("n",), ("N",), ("n", "enter"), ("N", "enter"), ("n", "c-j"), ("N", "c-j")):
+    for send_key in ("enter", "c-j"):
+        kb.add(send_key)(answer("send"))
+    edit_keys: list[tuple[str, ...]] = [("n",), ("N",), ("n", "enter"), ("N", "enter"), ("n", "c-j"), ("N", "c-j")]
+    for keys in edit_keys:
         kb.add(*keys)(answer("edit"))
     kb.add("escape", eager=True)(answer("edit"))
     kb.add("c-c")(answer("drop"))
@@ -160,15 +161,15 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
         except OSError:
             history = InMemoryHistory()
     style = pt_style(options.no_color)
-    session = PromptSession(history=history, completer=SmtpCompleter(driver, options.helo_name or "localhost"),
+    session: PromptSession[str] = PromptSession(history=history, completer=SmtpCompleter(driver, options.helo_name or "localhost"),
                             bottom_toolbar=_toolbar(shell), style=style, input=input, output=output,
                             complete_while_typing=False, enable_history_search=True,
                             key_bindings=_key_bindings(shell))
-    secret_session = PromptSession(history=InMemoryHistory(), bottom_toolbar=_toolbar(shell), style=style,
+    secret_session: PromptSession[str] = PromptSession(history=InMemoryHistory(), bottom_toolbar=_toolbar(shell), style=style,
                                    input=input, output=output)
-    data_session = PromptSession(history=InMemoryHistory(), bottom_toolbar=_toolbar(shell), style=style,
+    data_session: PromptSession[str] = PromptSession(history=InMemoryHistory(), bottom_toolbar=_toolbar(shell), style=style,
                                  input=input, output=output, key_bindings=_key_bindings(shell))
-    confirm_session = PromptSession(bottom_toolbar=_toolbar(shell), style=style, input=input, output=output,
+    confirm_session: PromptSession[tuple[str, str]] = PromptSession(bottom_toolbar=_toolbar(shell), style=style, input=input, output=output,
                                     key_bindings=_confirm_bindings())
 
     async def confirm(question: str) -> tuple[str, str]:
@@ -259,6 +260,7 @@ async def confirmed(shell: ShellContext, mode: str, route, text: str) -> bool:
     """The confirm step after an advisor warning. True: send now. Otherwise the line was given
     back for editing (n, Esc, or any other key, which is applied) or dropped (Ctrl-C)."""
     driver = shell.driver
+    assert shell.confirm is not None  # the REPL always provides it
     action, key = await shell.confirm("Press Enter to send it anyway, or n to edit it first: ")
     if action == "send":
         return True
@@ -346,7 +348,7 @@ async def _offer_abort(shell: ShellContext) -> None:
     driver = shell.driver
     what = "a BDAT chunk" if driver.core.mode == "bdat" else "DATA: a line with only '.' SENDS the message"
     driver.note(f"SMTP cannot take back {what}. To abort it, smtp-shell must close the connection.")
-    answer = await shell.ask("Abort this message and reconnect? [y/N] ", False)
+    answer = await shell.question("Abort this message and reconnect? [y/N] ")
     if answer and answer.strip().lower() in ("y", "yes"):
         driver.note("aborting: closing the connection without ending DATA")
         if await driver.connect():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.text import Text
@@ -120,10 +120,9 @@ async def _advised(shell, line: str) -> bool:
     shell.driver.warn_advice(advice)
     if advice and shell.interactive and (shell.confirm is not None or shell.ask is not None):
         question = "Press Enter to go on anyway, or any other key to stop: "
-        if shell.confirm is not None:
-            go = (await shell.confirm(question))[0] == "send"
-        else:
-            go = await shell.ask(question, False) == ""  # only a bare Enter goes on
+        # only a bare Enter goes on
+        go = ((await shell.confirm(question))[0] == "send" if shell.confirm is not None
+              else await shell.question(question) == "")
         if not go:
             shell.driver.note("not sent")
             return False
@@ -170,7 +169,7 @@ async def _auth(shell, args: str) -> None:
 
 def now() -> datetime:
     """The current moment, aware (the one clock the helpers read; tests may replace it)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @meta("date", ":date [ZONE]", "an RFC 5322 Date header for now (local zone, or ZONE), part by part",
@@ -215,7 +214,7 @@ def show_wire(console, wire: bytes) -> None:
 
 async def _ask_lines(shell, prompt: str) -> list[str] | None:
     """Lines until a lone '.', or None if the student cancelled."""
-    lines = []
+    lines: list[str] = []
     while True:
         answer = await shell.ask(prompt, False)
         if answer is None:
