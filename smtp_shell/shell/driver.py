@@ -504,8 +504,26 @@ class SessionDriver:
         if self.core.chunk_remaining:
             return None
         self.note("the chunk is complete; waiting for the reply to BDAT")
-        await self.wait_idle()
-        return None
+        return await self.wait_last()
+
+    async def send_raw_chunk(self, data: bytes) -> bool:
+        """A whole BDAT chunk from a file, raw and not drawn line by line (it may be large)."""
+        if not self._can_send():
+            return False
+        try:
+            out = self.core.send_chunk(data)
+        except LocalProtocolError as exc:
+            self.fail(exc.message, exc.hint)
+            return False
+        self._each("sent", out, tls=self.core.tls)
+        self.note(f"  … {len(data)} octets of the message, sent raw (no dot-stuffing in BDAT)")
+        return await self._write(data)
+
+    async def wait_last(self) -> ReplyEvent | None:
+        """The reply to the last command in flight (after waiting for those before it)."""
+        if not self._waiters:
+            return None
+        return await self.wait_for(self._waiters[-1])
 
     async def send_raw(self, data: bytes) -> bool:
         """Stream bytes that need no reply (a DATA body from :send)."""
@@ -543,8 +561,9 @@ class SessionDriver:
             await asyncio.wait({self._reader}, timeout=timeout)
 
     async def wait_idle(self) -> None:
-        """Wait until every command in flight has its reply (or the timeout passes)."""
-        while self._waiters:
+        """Wait until every command in flight has its reply (or the timeout passes). While a BDAT
+        chunk is owed there is nothing to wait for: its reply comes after the chunk."""
+        while self._waiters and not self.core.chunk_remaining:
             if await self.wait_for(self._waiters[-1]) is None:
                 return
 

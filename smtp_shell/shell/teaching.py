@@ -392,6 +392,51 @@ async def _send(shell, args: str) -> None:
     await d.send(".")
 
 
+# ---- :bdat FILE ---------------------------------------------------------------------------------
+
+@meta("bdat", ":bdat FILE [--chunk SIZE]", "send a message file as BDAT chunks, the last with LAST (CHUNKING, RFC 3030)",
+      ":bdat report.eml --chunk 4096", command_only=True)
+async def _bdat(shell, args: str) -> None:
+    import shlex
+
+    from smtp_shell.protocol.capabilities import human_size
+    d = shell.driver
+    words = shlex.split(args)
+    chunk = BLOCK
+    if "--chunk" in words:
+        i = words.index("--chunk")
+        if i + 1 >= len(words) or not words[i + 1].isdigit() or int(words[i + 1]) < 1:
+            raise ValueError("Give the chunk size in octets after --chunk, e.g. --chunk 4096")
+        chunk = int(words[i + 1])
+        del words[i:i + 2]
+    if len(words) != 1:
+        raise ValueError("Give one file to send, e.g. :bdat message.eml")
+    path = Path(words[0]).expanduser()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"Cannot read {words[0]}: {exc.strerror}.") from None
+    caps = d.core.capabilities
+    if caps is not None and not caps.has("CHUNKING"):
+        d.warn("the server did not advertise CHUNKING, so it will most likely refuse BDAT (use DATA and :send)")
+    # BDAT carries the message as it is: no dot-stuffing, but lines must end in CRLF (RFC 3030 §2).
+    data = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    if data != raw:
+        d.note("the file's line ends were turned into CRLF, as BDAT requires")
+    pieces = [data[i:i + chunk] for i in range(0, len(data), chunk)] or [b""]
+    for n, piece in enumerate(pieces, 1):
+        last = n == len(pieces)
+        event = await d.send(f"BDAT {len(piece)}{' LAST' if last else ''}")
+        if piece:
+            if d.core.mode != "bdat" or not await d.send_raw_chunk(piece):
+                return  # not sent (refused locally, or the connection is gone): said already
+            event = await d.wait_last()
+        if event is None or event.reply.klass != 2:
+            d.note(f"BDAT chunk {n} of {len(pieces)} was not accepted, so the rest of {path.name} was not sent")
+            return
+    d.note(f"sent {path.name} as {len(pieces)} BDAT chunk(s): {human_size(len(data))}")
+
+
 def _progress(driver, size: int):
     """A rich progress bar for large files, only on a terminal."""
     console = driver.renderer.console
