@@ -194,5 +194,14 @@ async def _pipeline(shell, args: str) -> None:
             return
         if not line.strip():
             break
+        route_ = route(line, "pipeline")
+        if route_.action == "run":  # :help, :caps ... run now; they are not part of the group
+            await dispatch(shell, route_.text)
+            if shell.leaving:
+                return
+            continue
+        if route_.action == "refuse":
+            driver.fail(route_.note)
+            continue
         lines.append(line)
     await driver.send_group(lines)

@@ -231,7 +231,7 @@ async def _handle_line(shell: ShellContext, text: str, mode: str) -> None:
         return
     route = meta.route(text, mode)
     if route.action == "run":
-        await meta.dispatch(shell, route.text)
+        await interruptible(driver, meta.dispatch(shell, route.text))
         return
     if route.action == "refuse":
         driver.fail(route.note)

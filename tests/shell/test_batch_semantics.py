@@ -104,9 +104,12 @@ def test_with_pipelining_a_421_before_the_close_is_shown_and_says_what_it_answer
         return False
     server = hostile(smtp_with(EHLO="250-hostile.test\r\n250 PIPELINING", MAIL=mail))
     many = "".join(f"RCPT TO:<r{i}@lab.test>\n" for i in range(200))
-    result = batch(server, "EHLO a\nMAIL FROM:<a@lab.test>\n" + many + "DATA\nSubject: x\n\nbody\n.\n", tmp_path, timeout=5)
+    transcript = tmp_path / "session.jsonl"
+    result = batch(server, "EHLO a\nMAIL FROM:<a@lab.test>\n" + many + "DATA\nSubject: x\n\nbody\n.\n", tmp_path,
+                   "--record", transcript, timeout=5)
     assert_clean(result)
     assert "<** 421 4.7.0 Too many errors, closing" in result.stdout, result.stdout
+    assert "421 4.7.0 Too many errors, closing" in transcript.read_text(encoding="utf-8")  # recorded too
     assert "that answers MAIL FROM:<a@lab.test>" in result.stdout
     assert result.returncode == ExitStatus.CONNECTION_LOST
     assert " -> QUIT" not in result.stdout.split("421 4.7.0")[1]

@@ -151,6 +151,28 @@ def test_colon_lines_in_data_mode(aiosmtpd_server, tmp_path):
     assert aiosmtpd_server.messages == [b"Subject: colons\r\n\r\n:quit is how you leave\r\n:-) bye\r\n"]
 
 
+def test_colon_commands_at_the_pipe_prompt_run_and_are_not_part_of_the_group(aiosmtpd_server, tmp_path):
+    child = spawn(aiosmtpd_server.target, tmp_path)
+    child.sendline("EHLO client.test")
+    child.expect("250 ")
+    child.expect(SMTP)
+    child.sendline(":pipeline")
+    child.expect("pipe>")
+    child.sendline("MAIL FROM:<a@lab.test>")
+    child.expect("pipe>")
+    child.sendline(":caps")
+    child.expect_exact("8BITMIME")                # explained now, not queued for the server
+    child.expect("pipe>")
+    child.sendline("RCPT TO:<b@lab.test>")
+    child.expect("pipe>")
+    child.sendline("")
+    child.expect_exact("2 lines sent in one write")
+    child.expect_exact("that answers RCPT TO:<b@lab.test>")
+    child.expect(SMTP)
+    leave(child)
+    assert " -> :caps" not in child.logfile_read.getvalue()
+
+
 async def auth_login_server(peer):
     await peer.smtp({"EHLO": "250-hostile.test\r\n250 AUTH LOGIN", "AUTH": "334 VXNlcm5hbWU6"})
 
