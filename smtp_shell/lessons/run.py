@@ -131,6 +131,7 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
         console.print(f"Using the server {options.target}; this lesson expects a lab server set up as in its file "
                       f"({lesson.path}).")
     engine.begin()
+    options.practice = True  # a refused step is feedback: batch mode neither stops nor skips lines
     listeners = [x for x in (recorder, engine) if x is not None]  # the recorder first: markers follow replies
     status = int(ExitStatus.ERROR)
     try:

@@ -121,9 +121,10 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
         event = await driver.send(route.text)
         if driver.exit_status == ExitStatus.TIMEOUT:
             break
-        if _is_data_command(driver, route.text) and event is not None and driver.core.state is not State.DATA:
+        practice = driver.options.practice
+        if not practice and _is_data_command(route.text) and event is not None and driver.core.state is not State.DATA:
             await _skip_message(driver, reader)
-        if driver.transaction_failed and not driver.options.keep_going:
+        if driver.transaction_failed and not (driver.options.keep_going or practice):
             await driver.wait_idle()
             driver.note("stopping after the first failed transaction (--keep-going goes on to the next one)")
             shell.leaving = True
@@ -146,7 +147,7 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
             await driver.quit()
 
 
-def _is_data_command(driver: SessionDriver, text: str) -> bool:
+def _is_data_command(text: str) -> bool:
     return text.strip().upper() == "DATA"
 
 
