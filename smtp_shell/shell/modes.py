@@ -70,7 +70,8 @@ MODES: dict[str, InputMode] = {m.name: m for m in (
     InputMode(
         "bdat", "bdat>", "after typing BDAT n [LAST]: the shell takes exactly the next n octets",
         "adds the line and CRLF to the chunk (the prompt counts the octets left); the chunk is sent raw, "
-        "with no dot-stuffing, once n octets are typed; a line longer than what is left is refused",
+        "with no dot-stuffing, once n octets are typed; a line longer than what is left is refused "
+        "(in batch mode the message is abandoned, not sent)",
         NONE, "asks whether to abandon the chunk (closing the connection is the only way)",
         "asks whether to abandon the chunk and leave", "each chunk line as sent"),
     InputMode(
@@ -133,7 +134,8 @@ def markdown() -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for m in MODES.values():
-        cells = [m.name, f"`{m.prompt}`", m.when, m.enter, policies[m.commands], m.ctrl_c, m.ctrl_d,
+        rule = "all but the smtp>-only ones" if m.commands == ALL and m.name != "command" else policies[m.commands]
+        cells = [m.name, f"`{m.prompt}`", m.when, m.enter, rule, m.ctrl_c, m.ctrl_d,
                  m.recorded + (" (typed masked)" if m.masked else "")]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     out += [
