@@ -144,6 +144,11 @@ def test_colon_lines_in_data_mode(aiosmtpd_server, tmp_path):
     child.sendline("n")
     child.expect_exact("still in the message")
     child.expect(DATA)
+    child.sendeof()                               # Ctrl-D too
+    child.expect_exact("Leave anyway? [y/N]")
+    child.sendline("")
+    child.expect_exact("still in the message")
+    child.expect(DATA)
     child.sendline(".")
     child.expect("250 2.0.0 Message accepted")
     child.expect(SMTP)
