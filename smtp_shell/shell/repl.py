@@ -115,23 +115,28 @@ def take_held(shell: ShellContext, mode: str) -> str:
     return ""
 
 
-def _confirm_bindings() -> KeyBindings:
-    """The confirm step reads ONE key: a bare Enter sends; n or Esc gives the line back
+def _confirm_bindings(extra: list[str]) -> KeyBindings:
+    """The confirm step reads ONE key: a bare Enter sends; n (or "no") or Esc gives the line back
     unchanged (an Enter typed right after the n belongs to it); any other key gives the line
-    back with that key typed, and whatever is typed next goes on into the editor;
+    back with that key typed, and whatever is typed next goes on into the editor (keys that
+    arrive in the same burst after the answer are collected in `extra`, never lost);
     Ctrl-C/Ctrl-D drop it for good."""
     kb = KeyBindings()
 
     def answer(action: str, key: str = ""):
         def handler(event) -> None:
+            if event.app.is_done:  # typed after the answer, in the same burst: it belongs to the editor
+                extra.append(event.data if event.data.isprintable() else "")
+                return
             event.app.exit(result=(action, key))
         return handler
 
     for send_key in ("enter", "c-j"):
         kb.add(send_key)(answer("send"))
-    edit_keys: list[tuple[str, ...]] = [("n",), ("N",), ("n", "enter"), ("N", "enter"), ("n", "c-j"), ("N", "c-j")]
-    for keys in edit_keys:
-        kb.add(*keys)(answer("edit"))
+    for n in ("n", "N"):
+        for word in ((n,), (n, "o"), (n, "O")):
+            for end in ((), ("enter",), ("c-j",)):
+                kb.add(*word, *end)(answer("edit"))
     kb.add("escape", eager=True)(answer("edit"))
     kb.add("c-c")(answer("drop"))
     kb.add("c-d")(answer("drop"))
@@ -140,6 +145,9 @@ def _confirm_bindings() -> KeyBindings:
     @kb.add("<any>")
     def _typed(event) -> None:
         data = event.data if event.data.isprintable() else ""
+        if event.app.is_done:
+            extra.append(data)
+            return
         event.app.exit(result=("edit", data))
 
     return kb
@@ -169,14 +177,17 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
                                    input=input, output=output)
     data_session: PromptSession[str] = PromptSession(history=InMemoryHistory(), bottom_toolbar=_toolbar(shell), style=style,
                                  input=input, output=output, key_bindings=_key_bindings(shell))
-    confirm_session: PromptSession[tuple[str, str]] = PromptSession(bottom_toolbar=_toolbar(shell), style=style, input=input, output=output,
-                                    key_bindings=_confirm_bindings())
+    extra: list[str] = []
+    confirm_session: PromptSession[tuple[str, str]] = PromptSession(
+        bottom_toolbar=_toolbar(shell), style=style, input=input, output=output, key_bindings=_confirm_bindings(extra))
 
     async def confirm(question: str) -> tuple[str, str]:
+        extra.clear()
         try:
-            return await confirm_session.prompt_async(question) or ("drop", "")
+            action, key = await confirm_session.prompt_async(question) or ("drop", "")
         except (KeyboardInterrupt, EOFError):
             return ("drop", "")
+        return (action, key + "".join(extra)) if action == "edit" else (action, key)
 
     async def ask(question: str, masked: bool = False) -> str | None:
         try:

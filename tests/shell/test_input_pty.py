@@ -92,10 +92,10 @@ def test_a_declined_line_comes_back_once_and_ctrl_c_clears_it_for_good(aiosmtpd_
         child.expect(SMTP)
     child.sendline("DATA")
     child.expect(DATA)
-    child.sendline("Hello")                       # declined in DATA mode ...
+    child.sendline("Hello")                       # declined in DATA mode, answering "no" and Enter ...
     child.expect_exact(ANYWAY)
-    child.send("n")
-    child.expect(r"data> Hello")                  # ... comes back once, in DATA mode
+    child.send("no\r")
+    child.expect(r"data> Hello")                  # ... comes back once, in DATA mode (the Enter was the answer's)
     child.send("\x15")                            # Ctrl-U: the student types something else
     child.sendline("Subject: instead")
     child.expect(r" -> Subject: instead")
