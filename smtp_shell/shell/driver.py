@@ -111,6 +111,7 @@ class SessionDriver:
         self.transaction_failed = False  # set when a transaction fails; batch mode clears it
         self.messages_accepted = 0
         self.advice_off: set[str] = set()  # rule names silenced with :advice off RULE ("*": all)
+        self.advice_seen: set[str] = set()  # rule names of the warnings shown so far
 
     # -- events to listeners and the screen --------------------------------------------
     def _each(self, method: str, *args, **kwargs) -> None:
@@ -131,6 +132,7 @@ class SessionDriver:
     def warn_advice(self, advice: list) -> None:
         """Show the advisor's warnings, each naming its rule (`:advice off RULE` silences it)."""
         for item in advice:
+            self.advice_seen.add(item.rule)
             self.warn(f"{item.message} [{item.rule}]")
 
     def hint(self, text: str) -> None:

@@ -142,6 +142,8 @@ async def _advice(shell, args: str) -> None:
     driver, words = shell.driver, args.split()
     if (words and words[0].lower() not in ("on", "off")) or len(words) > 2 or (not words and args):
         raise ValueError("Say :advice off, :advice on, or :advice off RULE (each warning names its rule)")
+    if len(words) == 2 and words[1].lower() not in driver.advice_seen:
+        driver.note(f"no warning named {words[1]!r} has been shown yet (each warning ends with its name in brackets)")
     if words:
         target = words[1].lower() if len(words) == 2 else "*"
         if words[0].lower() == "off":
