@@ -1,12 +1,15 @@
-"""Documented exit statuses of the `smtp-shell` command (one enum, used by the CLI and batch mode).
+"""Documented exit statuses of the `smtp-shell` command (one enum, used by the CLI and batch
+mode), and the one way to report an error on stderr: `smtp-shell: ` and one sentence.
 
 Batch mode's promise: 0 means every message the script sent was accepted at its final dot and
-nothing the script needed was refused. docs/batch.md has the table, generated from `BATCH_TABLE`.
+nothing the script needed was refused. docs/batch.md has the table, checked against `BATCH_TABLE`.
 """
 
 from __future__ import annotations
 
 import enum
+import sys
+from typing import TextIO
 
 
 class ExitStatus(enum.IntEnum):
@@ -43,3 +46,14 @@ BATCH_TABLE: list[tuple[ExitStatus, str]] = [
     (ExitStatus.INTERRUPTED, "Ctrl-C: the session ended with QUIT"),
     (ExitStatus.OUTPUT_CLOSED, "stdout was closed (e.g. `| head`): the session ended quietly with QUIT"),
 ]
+
+
+def log_error(message: str, file: TextIO | None = None) -> None:
+    """`smtp-shell: message` on stderr (looked up when called, so a redirected stderr gets it)."""
+    print(f"smtp-shell: {message}", file=file if file is not None else sys.stderr)
+
+
+def fail(message: str, status: int = ExitStatus.ERROR) -> int:
+    """Report `message` with `log_error` and return `status`: `return fail("...")` in a command."""
+    log_error(message)
+    return int(status)

@@ -70,6 +70,14 @@ def classify(text: str) -> Command:
     return Command(text=text, verb=verb, args=args.strip())
 
 
+def bdat_size(args: str) -> tuple[int | None, bool]:
+    """`BDAT 27 LAST` arguments -> (27, True); (None, False) when the size is not a number (RFC 3030)."""
+    words = args.split()
+    if not words or not words[0].isdigit() or len(words) > 2 or (len(words) == 2 and words[1].upper() != "LAST"):
+        return None, False
+    return int(words[0]), len(words) == 2
+
+
 def check_single_line(text: str) -> None:
     if "\r" in text or "\n" in text:
         raise LocalProtocolError(

@@ -78,8 +78,8 @@ def _toolbar(shell: ShellContext):
         core = d.core
         tls = "TLS" if core.tls else "plain"
         user = core.authenticated_user or "not logged in"
-        rec = shell.extras.get("recording") or "not recording"
-        extra = shell.extras.get("toolbar_extra")  # e.g. the lesson's progress (shell/lessonui.py)
+        rec = shell.recording or "not recording"
+        extra = shell.toolbar_extra  # e.g. the lesson's progress (shell/lessonui.py)
         rec += f" │ {extra()}" if callable(extra) else ""
         return FormattedText([
             ("class:bottom-toolbar", f" {d.target} │ {tls} │ {core.state.label} │ {user} │ {rec} │ F1 explain │ :help "),
@@ -103,16 +103,15 @@ def _key_bindings(shell: ShellContext) -> KeyBindings:
 
 def hold(shell: ShellContext, mode: str, text: str) -> None:
     """Give `text` back to the next prompt of `mode` for editing, once (never to another mode)."""
-    shell.extras["retype"] = (mode, text) if text else None
+    shell.retype, shell.retype_mode = text, mode
 
 
 def take_held(shell: ShellContext, mode: str) -> str:
     """The line held for this mode's prompt, handed out once: whatever happens next (sent,
     changed, Ctrl-C), it never comes back."""
-    held = shell.extras.pop("retype", None)
-    if isinstance(held, tuple) and held[0] == mode:
-        return held[1]
-    return ""
+    text, held_for = shell.retype, shell.retype_mode
+    shell.retype, shell.retype_mode = "", ""
+    return text if held_for == mode else ""
 
 
 def _confirm_bindings(extra: list[str]) -> KeyBindings:
@@ -151,10 +150,6 @@ def _confirm_bindings(extra: list[str]) -> KeyBindings:
         event.app.exit(result=("edit", data))
 
     return kb
-
-
-def run_repl(options: SessionOptions, listeners=(), on_ready=None) -> int:
-    return asyncio.run(repl_session(options, listeners=listeners, on_ready=on_ready))
 
 
 async def repl_session(options: SessionOptions, *, input=None, output=None, console=None,
