@@ -92,8 +92,9 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
             driver.warn_advice(driver.advise(route.text))
             body.append(route.text)
             size += len(route.text) + 2
-            if size < COALESCE and reader.buffered():
-                continue  # more body lines are already here: send them together
+            message = driver.core.model.message
+            if size < COALESCE and reader.buffered() and message is not None and not message.in_headers:
+                continue  # past the headers, more body lines are already here: send them together
             await driver.send_body(body)
             body, size = [], 0
             continue

@@ -286,3 +286,12 @@ def test_a_long_typed_body_is_written_in_a_few_large_writes(aiosmtpd_server, tmp
     assert aiosmtpd_server.messages == [("Subject: long\r\n\r\n" + "".join(f"{b}\r\n" for b in body)).encode()]
     big = [n for n in writes if n > 1000]
     assert sum(big) >= 5000 * 40 and len(writes) < 30, writes  # not one write per line
+
+
+def test_a_long_body_is_advised_line_by_line_as_sent(aiosmtpd_server, tmp_path):
+    """Coalescing never changes what the advisor says: each header warning appears once."""
+    body = "".join(f"line {i}\n" for i in range(3000))
+    result = run_cli(["connect", aiosmtpd_server.target, "--batch"], ENVELOPE + "Subject: x\n\n" + body + ".\n", tmp_path)
+    assert result.returncode == ExitStatus.OK, result.stdout[-2000:]
+    assert result.stdout.count("[missing-from]") == 1 and result.stdout.count("[missing-date]") == 1
+    assert "[body-in-headers]" not in result.stdout
