@@ -203,6 +203,7 @@ def _on_ctrl_c(loop, task) -> threading.Event:
     def handler() -> None:
         flag.set()
         task.cancel()
+        _restore_ctrl_c(loop)  # a second Ctrl-C stops at once (KeyboardInterrupt: "interrupted", 130)
     try:
         loop.add_signal_handler(signal.SIGINT, handler)
     except (NotImplementedError, RuntimeError, ValueError):
