@@ -105,7 +105,9 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
             driver.fail(route.note)
             continue
         if route.action == "run":
-            await meta.dispatch(shell, route.text)
+            await meta.dispatch(shell, route.text)  # :send FILE, :bdat FILE, :auth ... can fail a transaction too
+            if await _stopped(shell):
+                return
             continue
         if route.note:
             driver.note(route.note)
@@ -125,13 +127,8 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
         practice = driver.options.practice
         if not practice and _is_data_command(route.text) and event is not None and driver.core.state is not State.DATA:
             await _skip_message(driver, reader)
-        if driver.transaction_failed and not (driver.options.keep_going or practice):
-            await driver.wait_idle()
-            driver.note("stopping after the first failed transaction (--keep-going goes on to the next one)")
-            shell.leaving = True
-            await _leave(driver)
+        if await _stopped(shell):
             return
-        driver.transaction_failed = False
     if body and driver.connected:
         await driver.send_body(body)
     if driver.exit_status == ExitStatus.TIMEOUT:
@@ -146,6 +143,19 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
             await driver.disconnect(quiet=True)
         else:
             await driver.quit()
+
+
+async def _stopped(shell: ShellContext) -> bool:
+    """After a failed transaction, stop (QUIT) unless --keep-going or a lesson; True if stopped."""
+    driver = shell.driver
+    if not driver.transaction_failed or driver.options.keep_going or driver.options.practice:
+        driver.transaction_failed = False
+        return False
+    await driver.wait_idle()
+    driver.note("stopping after the first failed transaction (--keep-going goes on to the next one)")
+    shell.leaving = True
+    await _leave(driver)
+    return True
 
 
 def _is_data_command(text: str) -> bool:

@@ -295,3 +295,14 @@ def test_a_long_body_is_advised_line_by_line_as_sent(aiosmtpd_server, tmp_path):
     assert result.returncode == ExitStatus.OK, result.stdout[-2000:]
     assert result.stdout.count("[missing-from]") == 1 and result.stdout.count("[missing-date]") == 1
     assert "[body-in-headers]" not in result.stdout
+
+
+def test_a_message_sent_with_send_file_and_refused_stops_the_session_too(hostile, tmp_path):
+    async def script(peer):
+        await peer.smtp(data_reply="554 5.7.1 Message rejected")
+    server = hostile(script)
+    path = tmp_path / "m.eml"
+    path.write_bytes(b"Subject: file\n\nbody\n")
+    result = batch(server, ENVELOPE + f":send {path}\nMAIL FROM:<again@lab.test>\n", tmp_path, timeout=5)
+    assert result.returncode == ExitStatus.MESSAGE_REFUSED_5XX, result.stdout
+    assert b"MAIL FROM:<again@lab.test>" not in server.lines and server.lines[-1] == b"QUIT"
