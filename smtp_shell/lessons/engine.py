@@ -18,6 +18,7 @@ from smtp_shell.lessons.facts import Facts, Happening
 from smtp_shell.lessons.model import Lesson
 from smtp_shell.lessons.progress import Progress
 from smtp_shell.protocol.catalogue import lookup
+from smtp_shell.protocol.events import Outgoing, ReplyEvent
 from smtp_shell.protocol.model import SessionModel
 from smtp_shell.render import Renderer
 from smtp_shell.shell import lessonui
@@ -91,13 +92,13 @@ class LessonEngine(Listener):
     def watch(self, session: SessionModel) -> None:
         self.facts.session = session
 
-    def tls_info(self, info) -> None:
+    def tls_info(self, info: object) -> None:
         self._offer(Happening("tls"))
 
-    def sent(self, outgoing, *, tls: bool = False) -> None:
+    def sent(self, outgoing: Outgoing, *, tls: bool = False) -> None:
         self.facts.sent(outgoing)
 
-    def server_reply(self, event, *, tls: bool = False) -> None:
+    def server_reply(self, event: ReplyEvent, *, tls: bool = False) -> None:
         self.facts.reply(event)
         if event.kind == "greeting" and self._show_on_greeting:
             self._show_on_greeting = False

@@ -14,13 +14,16 @@ recorder and the lesson engine receive the same objects.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 from smtp_shell.protocol.capabilities import Capabilities
 from smtp_shell.protocol.commands import Command
 from smtp_shell.protocol.errors import RemoteProtocolError
 from smtp_shell.protocol.replies import Reply
 from smtp_shell.protocol.states import State
+
+OutgoingKind: TypeAlias = Literal["command", "data", "dot", "auth", "chunk"]  # chunk: BDAT octets (RFC 3030)
+ReplyKind: TypeAlias = Literal["greeting", "response", "unsolicited"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Outgoing:
 
     data: bytes
     text: str                  # the line as shown (dot-stuffed in DATA mode)
-    kind: str                  # "command" | "data" | "dot" | "auth"
+    kind: OutgoingKind
     command: Command | None = None
     secret: bool = False       # never show or record `text` as is
     masked_text: str = ""      # what to show/record instead when secret
@@ -71,7 +74,7 @@ class Outgoing:
 @dataclass(frozen=True)
 class ReplyEvent:
     reply: Reply
-    kind: str                  # "greeting" | "response" | "unsolicited"
+    kind: ReplyKind
     verb: str | None           # the command it answers ("<dot>", "<auth>" pseudo-verbs included)
     command: Command | None
     state_before: State

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from smtp_shell.protocol import sasl
 from smtp_shell.protocol.capabilities import Capabilities, describe_change
-from smtp_shell.protocol.commands import bdat_size, classify, dot_stuff, text_line_warning
+from smtp_shell.protocol.commands import Command, bdat_size, classify, dot_stuff, text_line_warning
 from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
 from smtp_shell.protocol.events import (
     CapabilitiesLearned,
@@ -29,6 +29,7 @@ from smtp_shell.protocol.events import (
     Outgoing,
     PlaintextInjection,
     ReplyEvent,
+    ReplyKind,
     ServerEvent,
     TLSFacts,
     TLSReady,
@@ -250,6 +251,9 @@ class ClientSession:
         model = self.model
         before = model.state
         seq = None
+        kind: ReplyKind
+        verb: str | None
+        command: Command | None
         if before is State.CONNECTED and not model.in_flight_commands:
             kind, verb, command = "greeting", "<greeting>", None
         elif model.in_flight_commands:
