@@ -309,6 +309,9 @@ async def interruptible(driver: SessionDriver, coro) -> None:
         if not task.cancelled():
             raise
         driver.note("stopped waiting (Ctrl-C); a reply that arrives later is still shown")
+        if driver.core.mode == "data":
+            driver.note("still in DATA mode: what went out so far is part of the message; "
+                        "a line with only '.' sends it, Ctrl-C at the prompt offers to abandon it")
     finally:
         try:
             loop.remove_signal_handler(signal.SIGINT)
