@@ -7,6 +7,7 @@ so `smtp-shell explain 550` or batch mode never pays for prompt_toolkit's import
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from smtp_shell import __version__
@@ -24,8 +25,11 @@ examples:
   smtp-shell mailbox                      what the lab server received
   smtp-shell explain 5.7.8                what a reply code means
 
-exit status: 0 session ran to the end, 1 error, 2 usage, 3 connection failed,
-4 TLS failed, 5 timeout, 6 a command got a 5xx reply (batch mode)
+exit status: 0 session ran to the end (batch: every message accepted), 1 error, 2 usage,
+3 connection failed, 4 TLS failed, 5 timeout; batch mode also: 6 a command refused,
+7/8 a message refused at its final dot (4xx/5xx), 9 MAIL/RCPT/DATA/BDAT refused,
+10 421 or connection lost mid-transaction, 11 message abandoned, 130 Ctrl-C,
+141 stdout closed (docs/batch.md)
 """
 
 
@@ -39,6 +43,10 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="let --record overwrite an existing file")
     p.add_argument("--batch", action="store_true", help="read lines from stdin, no prompt (automatic when stdin is not a terminal)")
     p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
+    p.add_argument("--keep-going", action="store_true",
+                   help="batch: go on after a failed transaction (default: stop after the first, with QUIT)")
+    p.add_argument("--no-pipeline", action="store_true",
+                   help="wait for each reply even when the server advertises PIPELINING")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,10 +184,22 @@ TRANSCRIPT_COMMANDS: dict = {  # name -> handler(args) -> int, filled by the tra
 }
 
 
+def _tolerant_streams() -> None:
+    """Any stdout encoding works: what it cannot show is escaped (\\xe9), never a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except ValueError:
+                pass
+
+
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     """Run one `smtp-shell` command; its exit status. `env` supplies the streams (tests pass StringIOs)."""
     env = env or Environment()
     with env.active():
+        _tolerant_streams()
         return _main(argv, env)
 
 
@@ -212,7 +232,8 @@ def _session_options(args, host: str, port: int, **extra):
     options = SessionOptions(
         host=host, port=port, implicit_tls=args.tls, insecure=args.insecure,
         cafile=args.cafile, timeout=args.timeout, helo_name=args.helo_name,
-        record=args.record, record_force=args.force, no_color=args.no_color, **extra,
+        record=args.record, record_force=args.force, no_color=args.no_color,
+        keep_going=getattr(args, "keep_going", False), no_pipeline=getattr(args, "no_pipeline", False), **extra,
     )
     return options
 

@@ -14,6 +14,8 @@ On a non-terminal or with NO_COLOR the output is plain text with the same prefix
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 
 from rich.console import Console
@@ -80,6 +82,8 @@ class Renderer:
         # Not a terminal (a pipe, a file: batch mode): rich would print exactly text.plain, so
         # write that directly, about ten times faster per line (a 1000-command script shows it).
         self._plain = not console.is_terminal
+        self.output_closed = False  # stdout was closed under us (`| head`): drawing goes nowhere now
+        self.holding = False        # inside held(): flush once at the end, not per line
 
     def _direct(self):
         """The file to write plain lines to directly, or None when rich must print them
@@ -90,20 +94,62 @@ class Renderer:
         return None
 
     def _write(self, file, text: str) -> None:
-        file.write(text)
-        file.flush()
+        if self.output_closed:
+            return
+        try:
+            file.write(text)
+            if not self.holding:
+                file.flush()
+        except OSError as exc:
+            self._closed_under_us(exc)
+
+    @contextlib.contextmanager
+    def held(self):
+        """Draw many lines with one flush at the end (a long message body in batch mode)."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+            file = self._direct()
+            if file is not None and not self.output_closed:
+                try:
+                    file.flush()
+                except OSError as exc:
+                    self._closed_under_us(exc)
+
+    def _closed_under_us(self, exc: OSError) -> None:
+        """stdout went away (a reader like `head` exited): stop drawing, quietly, for good. The
+        descriptor is pointed at /dev/null so the interpreter's last flush cannot complain."""
+        if not isinstance(exc, BrokenPipeError) and exc.errno not in (errno.EPIPE, errno.EINVAL):
+            raise exc
+        self.output_closed = True
+        self.console.quiet = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.console.file.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
 
     def _emit(self, text: Text) -> None:
+        if self.output_closed:
+            return
         file = self._direct()
         if file is not None:
             plain = text.plain
             if "\t" not in plain:  # rich expands tabs to tab stops: leave those lines to it
                 self._write(file, plain + "\n")
                 return
-        self.console.print(text, soft_wrap=True, crop=False, overflow="ignore")
+        try:
+            self.console.print(text, soft_wrap=True, crop=False, overflow="ignore")
+        except OSError as exc:
+            self._closed_under_us(exc)
 
     # -- client side ---------------------------------------------------------------
     def client(self, text: str, tls: bool = False, note: str | None = None) -> None:
+        if self.output_closed:
+            return
         file = self._direct()
         if file is not None and not note and text.isprintable():  # plain output, nothing to escape
             self._write(file, (" ~> " if tls else " -> ") + text + "\n")
@@ -123,7 +169,7 @@ class Renderer:
         enhanced = reply.enhanced
         wire = reply.wire_lines()
         n = len(wire)
-        file = self._direct()
+        file = None if self.output_closed else self._direct()
         if file is not None and challenge is None and all(text.isprintable() for text in reply.lines):
             # plain output, nothing to escape: exactly the text rich would print, without rich
             self._write(file, "".join(f"{prefix}{w[:4]}{text}\n" for w, text in zip(wire, reply.lines)))

@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import enum
+import os
 import socket
 import ssl
 from collections.abc import Sequence
@@ -407,6 +408,8 @@ class _Pipe(asyncio.Protocol):
         return False  # let the transport close itself
 
     def connection_lost(self, exc: BaseException | None) -> None:
+        if exc is not None:
+            self._salvage()
         self.lost = True
         self.eof = True
         if exc is not None and self.exc is None:
@@ -416,6 +419,24 @@ class _Pipe(asyncio.Protocol):
         self._wake_writers()
         if self._lost_waiter is not None and not self._lost_waiter.done():
             self._lost_waiter.set_result(None)
+
+    def _salvage(self) -> None:
+        """A write failed (the server reset the connection) and asyncio is about to close the
+        socket: replies the server sent before it left may still be in the kernel, unread (a
+        421 before a close is the usual case). Read them now so they are shown and recorded
+        before the error. Plaintext only: under TLS those bytes would be records, not replies."""
+        transport = self.transport
+        if transport is None or transport.get_extra_info("ssl_object") is not None:
+            return
+        raw = transport.get_extra_info("socket")
+        try:
+            with socket.socket(fileno=os.dup(raw.fileno())) as sock:
+                sock.setblocking(False)
+                while len(data := sock.recv(65536)) > 0:
+                    self.chunks.append(data)
+                    self.size += len(data)
+        except (OSError, AttributeError, ValueError):
+            pass  # nothing (more) to read: the usual case
 
     def pause_writing(self) -> None:
         self.write_paused = True

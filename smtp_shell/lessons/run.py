@@ -130,6 +130,7 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
         console.print(f"Using the server {options.target}; this lesson expects a lab server set up as in its file "
                       f"({lesson.path}).")
     engine.begin()
+    options.practice = True  # a refused step is feedback: batch mode neither stops nor skips lines
     listeners = [x for x in (recorder, engine) if x is not None]  # the recorder first: markers follow replies
     status = run_session(options, batch=args.batch, console=console, listeners=listeners, recorder=recorder,
                          on_ready=engine.lesson_command, on_end=lambda _status: engine.end_of_session())

@@ -19,6 +19,7 @@ import base64
 import binascii
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from smtp_shell.protocol import sasl
@@ -43,6 +44,16 @@ from smtp_shell.protocol.session import ClientSession, ReplyEvent
 from smtp_shell.protocol.states import State, expected, sensible_verbs
 
 __all__ = ["Advice", "Line", "check_before", "hints_after", "projected_state", "steps_to"]
+
+
+BODY: list[Callable[..., Advice | None]] = []
+
+
+def body(fn: Callable[..., Advice | None]) -> Callable[..., Advice | None]:
+    """Also run this before-rule on message body lines (after the header block). Only these run
+    there: a 20,000-line body must not cost 30 rules per line. A body rule is also `@before`."""
+    BODY.append(fn)
+    return fn
 
 
 # ---- what a before-rule sees ----------------------------------------------------------------
@@ -90,8 +101,9 @@ def check_before(session: SessionModel | ClientSession, text: str) -> list[Advic
             command = classify(text)
         except LocalProtocolError:
             return []  # the core itself refuses the line, with its own sentence
-    line = Line(text, mode, model.projected_state, command, data)
-    return [advice for rule in BEFORE if (advice := rule(model, line)) is not None]
+    rules = BODY if mode == "data" and not data.in_headers else BEFORE
+    line = Line(text, mode, model.state if rules is BODY else model.projected_state, command, data)
+    return [advice for rule in rules if (advice := rule(model, line)) is not None]
 
 
 def hints_after(session: SessionModel | ClientSession, event: object) -> list[Advice]:
@@ -209,6 +221,42 @@ def mistyped_verb(core: SessionModel, line: Line) -> Advice | None:
                                   "(:help lists the commands).")
 
 
+# ---- before: CHUNKING (RFC 3030): BDAT and DATA never mix in one transaction ---------------------
+
+_BDAT_LINE = re.compile(r"BDAT\s+\d+(\s+LAST)?\s*", re.I)
+
+
+@before
+def bdat_then_data(core: SessionModel, line: Line) -> Advice | None:
+    if line.verb == "DATA" and core.bdat_used:
+        return Advice("bdat-then-data", "This message already went out in BDAT chunks, and RFC 3030 forbids "
+                                        "mixing BDAT and DATA in one transaction: end it with BDAT n LAST "
+                                        "(or RSET to start over).")
+
+
+@before
+@body
+def bdat_in_data(core: SessionModel, line: Line) -> Advice | None:
+    if line.mode == "data" and _BDAT_LINE.fullmatch(line.text):
+        return Advice("bdat-in-data", "You are in DATA mode, and BDAT and DATA cannot be mixed in one "
+                                      "transaction: this line becomes message text; end the message with '.'.")
+
+
+@before
+def bdat_not_offered(core: SessionModel, line: Line) -> Advice | None:
+    caps = core.capabilities
+    if line.verb == "BDAT" and caps is not None and not caps.has("CHUNKING"):
+        return Advice("bdat-not-offered", "The server did not advertise CHUNKING, so it will not understand "
+                                          "BDAT: use DATA instead.")
+
+
+@before
+def bdat_size(core: SessionModel, line: Line) -> Advice | None:
+    if line.command is not None and line.verb == "BDAT" and not re.fullmatch(r"\d+(\s+LAST)?", line.command.args, re.I):
+        return Advice("bdat-size", "BDAT needs the chunk size in octets (CRLF counts as 2), then LAST on the "
+                                   "final chunk, e.g. BDAT 27 LAST.")
+
+
 # ---- before: STARTTLS and AUTH ------------------------------------------------------------------
 
 @before
@@ -321,6 +369,7 @@ def _ends_headers(line: Line) -> bool:
 
 
 @before
+@body
 def command_in_data(core: SessionModel, line: Line) -> Advice | None:
     if line.mode == "data" and _COMMAND_LIKE.fullmatch(line.text.strip()):
         return Advice("command-in-data", "You are in DATA mode, so this line becomes part of the message, "
@@ -328,6 +377,7 @@ def command_in_data(core: SessionModel, line: Line) -> Advice | None:
 
 
 @before
+@body
 def dot_with_spaces(core: SessionModel, line: Line) -> Advice | None:
     if line.mode == "data" and line.text != "." and line.text.strip() == ".":
         return Advice("dot-with-spaces", "Only a line holding a single '.' with nothing around it ends the message; "

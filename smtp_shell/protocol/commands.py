@@ -48,7 +48,7 @@ class Command:
         return self.verb in VERBS
 
     def wire(self) -> bytes:
-        return self.text.encode("utf-8") + b"\r\n"
+        return self.text.encode("utf-8", "surrogateescape") + b"\r\n"
 
     def length_warning(self) -> str | None:
         n = len(self.wire())
@@ -70,6 +70,14 @@ def classify(text: str) -> Command:
     return Command(text=text, verb=verb, args=args.strip())
 
 
+def bdat_size(args: str) -> tuple[int | None, bool]:
+    """`BDAT 27 LAST` arguments -> (27, True); (None, False) when the size is not a number (RFC 3030)."""
+    words = args.split()
+    if not words or not words[0].isdigit() or len(words) > 2 or (len(words) == 2 and words[1].upper() != "LAST"):
+        return None, False
+    return int(words[0]), len(words) == 2
+
+
 def check_single_line(text: str) -> None:
     if "\r" in text or "\n" in text:
         raise LocalProtocolError(
@@ -83,7 +91,7 @@ def check_single_line(text: str) -> None:
 
 def text_line_warning(line: str) -> str | None:
     """Warning for a DATA body line over the 1000-octet limit (CRLF included)."""
-    n = len(line.encode("utf-8")) + 2
+    n = len(line.encode("utf-8", "surrogateescape")) + 2
     if n > MAX_TEXT_LINE:
         return (f"This line is {n} octets with CRLF; RFC 5321 allows {MAX_TEXT_LINE} in a message, "
                 "so the server may reject the message after the final dot.")

@@ -22,7 +22,7 @@ from smtp_shell.protocol.errors import RemoteProtocolError
 from smtp_shell.protocol.replies import Reply
 from smtp_shell.protocol.states import State
 
-OutgoingKind: TypeAlias = Literal["command", "data", "dot", "auth"]
+OutgoingKind: TypeAlias = Literal["command", "data", "dot", "auth", "chunk"]  # chunk: BDAT octets (RFC 3030)
 ReplyKind: TypeAlias = Literal["greeting", "response", "unsolicited"]
 
 

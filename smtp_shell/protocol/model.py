@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from smtp_shell.protocol.capabilities import Capabilities
-from smtp_shell.protocol.commands import Command
+from smtp_shell.protocol.commands import Command, bdat_size
 from smtp_shell.protocol.events import (
     CapabilitiesLearned,
     Connected,
@@ -149,11 +149,16 @@ class SessionModel:
     message: MessageSoFar | None = None          # in DATA: the message sent so far
     last_reply: Reply | None = None
     last_challenge: str | None = None            # the decoded text of the last 334 challenge
+    chunk_remaining: int = 0                     # octets of a BDAT chunk still owed (RFC 3030): "bdat" mode
+    bdat_used: bool = False                      # this transaction sent BDAT (DATA may not follow)
 
     # -- what everyone reads ------------------------------------------------------------------
     @property
     def mode(self) -> str:
-        """"data" after 354, "auth" during an AUTH exchange, else "command"."""
+        """"data" after 354, "auth" during an AUTH exchange, "bdat" while a BDAT chunk is owed,
+        else "command"."""
+        if self.chunk_remaining:
+            return "bdat"
         if self.state is State.DATA:
             return "data"
         if self.state is State.AUTH:
@@ -211,6 +216,7 @@ class SessionModel:
             self.state = next_state(self.state, "<tls>", 2)
         elif isinstance(event, ConnectionClosed):
             self.in_flight_commands.clear()
+            self.chunk_remaining, self.bdat_used = 0, False
             self.transaction, self.message, self.auth = None, None, None
             self.state = next_state(self.state, "<lost>", 2)
 
@@ -224,8 +230,16 @@ class SessionModel:
             if self.message is not None:
                 self.message.feed(out.typed)
             return
+        if out.kind == "chunk":
+            self.chunk_remaining -= len(out.data)
+            return
         if out.seq is not None:
             verb = out.command.verb if out.command is not None else ("<dot>" if out.kind == "dot" else "<auth>")
+            if out.command is not None and verb == "BDAT":
+                size, last = bdat_size(out.command.args)
+                if size is not None:
+                    self.chunk_remaining, self.bdat_used = size, True
+                    verb = "<bdat-last>" if last else "BDAT"
             self.in_flight_commands.append(InFlight(out.seq, verb, out.command))
             self.sent_commands = max(self.sent_commands, out.seq)
             self.peak_in_flight = max(self.peak_in_flight, len(self.in_flight_commands))
@@ -263,6 +277,8 @@ class SessionModel:
         self.last_challenge = event.challenge
         if event.kind == "response" and self.in_flight_commands:
             self.in_flight_commands.popleft()
+        if event.state_after is not self.state and event.state_after in (State.READY, State.MAIL, State.GREETED):
+            self.bdat_used = False  # a transaction ended or began: BDAT or DATA may be chosen afresh
         self.state = event.state_after
         self.expect_secret = event.wants_secret
         ok = reply.klass == 2

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from smtp_shell.protocol import sasl
 from smtp_shell.protocol.capabilities import Capabilities, describe_change
-from smtp_shell.protocol.commands import Command, classify, dot_stuff, text_line_warning
+from smtp_shell.protocol.commands import Command, bdat_size, classify, dot_stuff, text_line_warning
 from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
 from smtp_shell.protocol.events import (
     CapabilitiesLearned,
@@ -100,6 +100,15 @@ class ClientSession:
         return self.model.pipelining
 
     @property
+    def chunk_remaining(self) -> int:
+        """Octets of a BDAT chunk still owed (the "bdat" input mode)."""
+        return self.model.chunk_remaining
+
+    @property
+    def bdat_used(self) -> bool:
+        return self.model.bdat_used
+
+    @property
     def partial_reply(self) -> bytes:
         """Bytes of a reply that has begun but not ended (what a hang-up mid-reply cut off)."""
         return self._parser.buffered
@@ -136,12 +145,24 @@ class ClientSession:
         if self.state is State.TLS_PENDING:
             raise LocalProtocolError("TLS is being started, so nothing was sent.",
                                      "Wait for the handshake to finish, then EHLO again.")
+        if self.mode == "bdat":
+            raise LocalProtocolError(f"A BDAT chunk is being sent: {self.chunk_remaining} more octets are owed first.",
+                                     "Type the rest of the chunk; the server reads exactly the octets BDAT announced.")
         if self.mode == "data":
             out = self._data_line(text)
         elif self.mode == "auth":
             out = self._auth_line(text)
         else:
             out = self._command_line(text)
+        self.model.apply(out)
+        return out
+
+    def send_chunk(self, data: bytes) -> Outgoing:
+        """Octets of the BDAT chunk owed: sent raw (no dot-stuffing, no line ends added)."""
+        if len(data) > self.chunk_remaining:
+            raise LocalProtocolError(f"That is {len(data)} octets, but the chunk has only {self.chunk_remaining} left.",
+                                     "BDAT announced the size: type at most the octets left (CRLF counts as 2).")
+        out = Outgoing(data, data.decode("utf-8", "surrogateescape"), "chunk", wait_for_reply=False)
         self.model.apply(out)
         return out
 
@@ -156,11 +177,13 @@ class ClientSession:
         if secret:
             secret_kind = _INITIAL_SECRET.get(command.args.partition(" ")[0].upper(), "initial-response")
         wait = not (self.pipelining and command.verb not in GROUP_ENDERS)
+        if command.verb == "BDAT" and bdat_size(command.args)[0]:
+            wait = False  # the reply comes after the chunk's octets
         return Outgoing(command.wire(), text, "command", command, secret, masked if secret else "", notes, wait,
                         self._next_seq(), secret_kind)
 
     def _data_line(self, text: str) -> Outgoing:
-        if "\r" in text or "\n" in text:
+        if "\n" in text:
             raise LocalProtocolError("The line contains a line break, so it would reach the server as two lines.",
                                      "Paste or type one line at a time; smtp-shell ends each with CRLF.")
         if text == ".":
@@ -172,12 +195,16 @@ class ClientSession:
         warning = text_line_warning(line)
         if warning:
             notes.append(warning)
-        return Outgoing(line.encode("utf-8") + b"\r\n", line, "data", notes=tuple(notes), wait_for_reply=False)
+        if "\r" in text:
+            notes.append("this line holds a bare CR (no LF after it): it was sent as typed, but RFC 5321 forbids "
+                         "it in a message and some servers refuse the message or split the line there")
+        return Outgoing(line.encode("utf-8", "surrogateescape") + b"\r\n", line, "data", notes=tuple(notes),
+                        wait_for_reply=False)
 
     def _auth_line(self, text: str) -> Outgoing:
         if "\r" in text or "\n" in text:
             raise LocalProtocolError("The line contains a line break.", "Type the base64 text on one line.")
-        return Outgoing(text.encode("utf-8") + b"\r\n", text, "auth", secret=True, masked_text=sasl.REDACTED,
+        return Outgoing(text.encode("utf-8", "surrogateescape") + b"\r\n", text, "auth", secret=True, masked_text=sasl.REDACTED,
                         seq=self._next_seq(), secret_kind=self._auth_secret_kind(text.strip()))
 
     def _auth_secret_kind(self, text: str) -> str:

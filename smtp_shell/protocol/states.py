@@ -7,7 +7,8 @@ keeps its own copy, and no transition lives in code: `docs/states.md` is generat
 
 A row reads: in any of these states, a reply of one of these classes to this verb moves the
 session to that state (`SAME` keeps it). Pseudo-verbs: `<greeting>` (the server's first reply),
-`<dot>` (the reply to the end of DATA), `<auth>` (the reply to a line sent during AUTH),
+`<dot>` (the reply to the end of DATA), `<bdat-last>` (the reply to a `BDAT n LAST` chunk),
+`<auth>` (the reply to a line sent during AUTH),
 `<421>` (a 421 reply to anything, or to nothing: the server is closing), and the connection's
 own events, which count as class 2: `<connect>`, `<tls>` (the STARTTLS handshake is done),
 `<lost>` (the connection ended).
@@ -58,6 +59,9 @@ TRANSITIONS: list[tuple[tuple[State, ...], str, tuple[int, ...], State | None]] 
     ((S.MAIL, S.RCPT), "RCPT", (2,), S.RCPT),
     ((S.RCPT,), "DATA", (3,), S.DATA),
     ((S.DATA,), "<dot>", (2, 4, 5), S.READY),
+    ((S.RCPT,), "BDAT", (2,), SAME),              # a chunk accepted; more may follow (RFC 3030)
+    ((S.RCPT,), "BDAT", (4, 5), S.READY),         # a refused chunk ends the transaction
+    ((S.RCPT,), "<bdat-last>", (2, 4, 5), S.READY),
     (_HELLO_DONE, "RSET", (2,), S.READY),
     ((S.GREETED,), "RSET", (2,), SAME),
     (_OPEN, "STARTTLS", (2,), S.TLS_PENDING),
@@ -76,7 +80,8 @@ TRANSITIONS: list[tuple[tuple[State, ...], str, tuple[int, ...], State | None]] 
 
 # How the diagram names the pseudo-verbs.
 _LABELS = {"<connect>": "connect", "<421>": "421 (server closing)", "<tls>": "TLS handshake done (EHLO again)",
-           "<lost>": "connection lost", "<greeting>": "greeting", "<dot>": "end of DATA", "<auth>": "AUTH response"}
+           "<lost>": "connection lost", "<greeting>": "greeting", "<dot>": "end of DATA", "<auth>": "AUTH response",
+           "<bdat-last>": "BDAT LAST"}
 
 # Derived lookup: (state, verb, class) -> state (None = same).
 _TABLE: dict[tuple[State, str, int], State | None] = {}

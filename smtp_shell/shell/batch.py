@@ -1,9 +1,16 @@
 """Batch mode: lines from stdin, sent one at a time, rendered exactly like the live shell.
 
-Each line waits for its reply (DATA body lines stream without waiting; with PIPELINING the
-client may go on as RFC 2920 allows). Lines starting with ':' are the shell's own commands.
-End of input leaves politely (QUIT if still connected). The exit status says how it went
-(see `smtp_shell.status.ExitStatus`). No prompt_toolkit here: batch mode starts fast.
+Each line waits for its reply (DATA body lines stream without waiting, in large coalesced
+writes; with PIPELINING the client may go on as RFC 2920 allows). Which lines are the shell's
+own `:commands` is decided by the one input-mode table (`smtp_shell.shell.modes`). DATA lines
+go out byte for byte: stdin is read as bytes and undecodable bytes pass through unchanged.
+
+What a script can rely on (docs/batch.md): exit 0 only if every message was accepted at its
+final dot; the first failed transaction stops the session with QUIT unless `--keep-going`;
+when DATA is refused, the message lines up to the lone '.' are skipped, never sent as
+commands. Ctrl-C ends the session with QUIT; a closed stdout ends it quietly.
+End of input leaves politely (QUIT if still connected). No prompt_toolkit here: batch mode
+starts fast.
 """
 
 from __future__ import annotations
@@ -11,16 +18,21 @@ from __future__ import annotations
 import asyncio
 import codecs
 import collections
-import io
 import os
+import signal
 import sys
+import threading
 
+from smtp_shell.protocol.states import State
 from smtp_shell.render import Renderer, make_console
 from smtp_shell.shell import meta
 from smtp_shell.shell.context import ShellContext
 from smtp_shell.shell.driver import SessionDriver
+from smtp_shell.shell.modes import Route
 from smtp_shell.shell.options import SessionOptions
 from smtp_shell.status import ExitStatus
+
+COALESCE = 64 * 1024  # body lines are written in one write up to this many octets
 
 
 def run_batch(options: SessionOptions, stdin=None, console=None, listeners=()) -> int:
@@ -31,75 +43,255 @@ async def batch_session(options: SessionOptions, stdin, console, listeners=()) -
     driver = SessionDriver(options, Renderer(console))
     driver.listeners.extend(listeners)
     shell = ShellContext(driver, interactive=False)
-    if not await driver.connect():
-        return int(driver.exit_status)
-    await driver.wait_greeting()
-    read_line = _line_reader(stdin, asyncio.get_running_loop())
-    while not shell.leaving and driver.exit_status != ExitStatus.TIMEOUT:  # no greeting: nothing to say
-        raw = await read_line()
-        if raw == "":
+    loop = asyncio.get_running_loop()
+    interrupted = _on_ctrl_c(loop, asyncio.current_task())
+    try:
+        if not await driver.connect():
+            return int(driver.failure or ExitStatus.CONNECTION_FAILED)
+        await driver.wait_greeting()
+        await _run_lines(shell, _LineReader(stdin, loop))
+    except asyncio.CancelledError:
+        if not interrupted.is_set():
+            raise
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        driver.note("interrupted (Ctrl-C): ending the session")
+        driver.record_failure(ExitStatus.INTERRUPTED)
+        await _leave(driver)
+    finally:
+        _restore_ctrl_c(loop)
+    if driver.renderer.output_closed:
+        return int(ExitStatus.OUTPUT_CLOSED)
+    return int(driver.failure or ExitStatus.OK)
+
+
+async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
+    driver = shell.driver
+    body: list[str] = []      # DATA lines waiting to go out in one write
+    size = 0
+    while not shell.leaving and driver.exit_status != ExitStatus.TIMEOUT:
+        if driver.renderer.output_closed:
+            break
+        raw = await reader.readline()
+        if raw is None:
             break
         line = raw[:-1] if raw.endswith("\n") else raw
         if line.endswith("\r"):
             line = line[:-1]
-        if meta.handles(line, driver.core.mode):
-            await meta.dispatch(shell, line)
+        mode = driver.core.mode
+        if mode == "bdat":
+            if not await _chunk_line(driver, line, raw.endswith("\n")):
+                break
             continue
+        where = "password" if driver.core.expects_secret else mode
+        route = meta.route(line, where) if line[:1] == ":" else Route("send", line)
+        if route.action == "send" and mode == "data" and line != "." and driver.connected:
+            if route.note:
+                driver.note(route.note)
+            driver.warn_advice(driver.advise(route.text))
+            body.append(route.text)
+            size += len(route.text) + 2
+            message = driver.core.model.message
+            if size < COALESCE and reader.buffered() and message is not None and not message.in_headers:
+                continue  # past the headers, more body lines are already here: send them together
+            await driver.send_body(body)
+            body, size = [], 0
+            continue
+        if body:
+            await driver.send_body(body)
+            body, size = [], 0
+        if route.action == "refuse":
+            driver.fail(route.note)
+            continue
+        if route.action == "run":
+            await meta.dispatch(shell, route.text)  # :send FILE, :bdat FILE, :auth ... can fail a transaction too
+            if await _stopped(shell):
+                return
+            continue
+        if route.note:
+            driver.note(route.note)
         if not driver.connected:
             await driver.settle()  # let the reason (reported by the reader) come first
             driver.fail("The connection is closed, so the rest of the input was not sent.",
                         "Check the messages above; add :reconnect to the script to go on.")
             break
-        if line.strip() == "" and driver.core.mode == "command":
+        if line.strip() == "" and mode == "command":
             driver.note("nothing sent: the line holds only spaces (a server would answer 500)" if line
                         else "empty line skipped (an SMTP server would answer 500)")
             continue
-        for advice in driver.advise(line):
-            driver.warn(advice.message)
-        await driver.send(line)
-        if driver.exit_status in (ExitStatus.TIMEOUT,):
+        driver.warn_advice(driver.advise(route.text))
+        event = await driver.send(route.text)
+        if driver.exit_status == ExitStatus.TIMEOUT:
             break
+        practice = driver.options.practice
+        if not practice and _is_data_command(route.text) and event is not None and driver.core.state is not State.DATA:
+            await _skip_message(driver, reader)
+        if await _stopped(shell):
+            return
+    if body and driver.connected:
+        await driver.send_body(body)
     if driver.exit_status == ExitStatus.TIMEOUT:
         await driver.disconnect(quiet=True)  # a stuck server: waiting again (or for QUIT) only repeats the timeout
     elif not shell.leaving:
         await driver.wait_idle()
-        if driver.core.mode == "data" and driver.connected:
-            driver.fail("The input ended in the middle of DATA (no line with only '.'), so the message was not "
-                        "delivered; end the message with a line holding only '.'.")
-            driver.exit_status = ExitStatus.ERROR
+        if driver.core.mode in ("data", "bdat") and driver.connected:
+            driver.fail("message abandoned, not sent: the input ended in the middle of DATA (no line with only '.')"
+                        if driver.core.mode == "data" else
+                        "message abandoned, not sent: the input ended before the BDAT chunk had all its octets.")
+            driver.record_failure(ExitStatus.ABANDONED)
             await driver.disconnect(quiet=True)
         else:
             await driver.quit()
-    if driver.exit_status != ExitStatus.OK:
-        return int(driver.exit_status)
-    return int(ExitStatus.REPLY_5XX if driver.saw_5xx else ExitStatus.OK)
 
 
-def _line_reader(stdin, loop):
-    """An async readline() for stdin that reads ahead in blocks: one thread hop per 64 KiB of
-    input instead of one per line, so a long script spends its time on the wire, not here.
-    Lines split at LF only, decoded as stdin would (its encoding and errors). Objects without
-    a real file descriptor (a StringIO in tests) are read line by line as before."""
+async def _stopped(shell: ShellContext) -> bool:
+    """After a failed transaction, stop (QUIT) unless --keep-going or a lesson; True if stopped."""
+    driver = shell.driver
+    if not driver.transaction_failed or driver.options.keep_going or driver.options.practice:
+        driver.transaction_failed = False
+        return False
+    await driver.wait_idle()
+    driver.note("stopping after the first failed transaction (--keep-going goes on to the next one)")
+    shell.leaving = True
+    await _leave(driver)
+    return True
+
+
+def _is_data_command(text: str) -> bool:
+    return text.strip().upper() == "DATA"
+
+
+async def _skip_message(driver: SessionDriver, reader: _LineReader) -> None:
+    """DATA was refused: the message lines up to the lone '.' were meant for DATA mode, so they
+    are skipped (counted), never sent as commands."""
+    skipped = 0
+    while (raw := await reader.readline()) is not None:
+        if raw.rstrip("\r\n") == ".":
+            break
+        skipped += 1
+    driver.note(f"DATA was refused, so the {skipped} message line(s) up to the lone '.' were skipped, "
+                "not sent as commands")
+
+
+async def _chunk_line(driver: SessionDriver, line: str, had_newline: bool) -> bool:
+    """One input line towards the BDAT chunk owed: the line plus CRLF, or the line alone when
+    it ends the chunk exactly. False: the input cannot complete the chunk (message abandoned)."""
+    data = line.encode("utf-8", "surrogateescape")
+    left = driver.core.chunk_remaining
+    if len(data) + 2 <= left and had_newline:
+        data += b"\r\n"
+    elif len(data) != left:
+        driver.fail(f"message abandoned, not sent: the line is {len(data) + 2} octets with CRLF but the BDAT "
+                    f"chunk has {left} left; BDAT's size must count every octet, CRLF included.")
+        driver.record_failure(ExitStatus.ABANDONED)
+        await driver.disconnect(quiet=True)
+        return False
+    await driver.send_chunk(data)
+    return True
+
+
+async def _leave(driver: SessionDriver) -> None:
+    """End the session: QUIT if it can be said; in the middle of a message, close without the
+    final dot so nothing half-typed is delivered."""
+    if driver.core.mode in ("data", "bdat") and driver.connected:
+        driver.note("message abandoned, not sent: closing the connection without the final '.'")
+        await driver.disconnect(quiet=True)
+        return
     try:
-        fd = stdin.fileno()
-        decoder = codecs.getincrementaldecoder(stdin.encoding or "utf-8")(stdin.errors or "strict")
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation, LookupError):
-        async def readline() -> str:
-            return await loop.run_in_executor(None, stdin.readline)
-        return readline
-    lines: collections.deque[str] = collections.deque()
-    state = {"partial": "", "eof": False}
+        await asyncio.wait_for(driver.quit(), driver.options.timeout + 3)
+    except TimeoutError:
+        await driver.disconnect(quiet=True)
 
-    async def readline() -> str:
-        while not lines and not state["eof"]:
-            data = await loop.run_in_executor(None, os.read, fd, 65536)
-            text = state["partial"] + decoder.decode(data, final=not data)
+
+# ---- Ctrl-C ----------------------------------------------------------------------------------
+
+def _on_ctrl_c(loop, task) -> threading.Event:
+    """Ctrl-C cancels the session task (so it can still say QUIT) instead of killing the process."""
+    flag = threading.Event()
+
+    def handler() -> None:
+        flag.set()
+        task.cancel()
+        _restore_ctrl_c(loop)  # a second Ctrl-C stops at once (KeyboardInterrupt: "interrupted", 130)
+    try:
+        loop.add_signal_handler(signal.SIGINT, handler)
+    except (NotImplementedError, RuntimeError, ValueError):
+        pass
+    return flag
+
+
+def _restore_ctrl_c(loop) -> None:
+    try:
+        loop.remove_signal_handler(signal.SIGINT)
+    except (NotImplementedError, RuntimeError, ValueError):
+        pass
+
+
+# ---- reading stdin ---------------------------------------------------------------------------
+
+class _LineReader:
+    """An async readline() for stdin that reads ahead in 64 KiB blocks on a daemon thread (so a
+    Ctrl-C or a closed server never waits for the keyboard). Lines split at LF only; bytes that
+    are not valid in stdin's encoding are kept as surrogate escapes and go out unchanged.
+    Objects without a real file descriptor (a StringIO in tests) are read line by line."""
+
+    def __init__(self, stdin, loop) -> None:
+        self.lines: collections.deque[str] = collections.deque()
+        self.loop = loop
+        self._partial = ""
+        self._eof = False
+        self._stdin = stdin
+        try:
+            self._fd = stdin.fileno()
+            encoding = stdin.encoding or "utf-8"
+            self._decoder = codecs.getincrementaldecoder(encoding)("surrogateescape")
+        except (AttributeError, OSError, ValueError, LookupError):
+            self._fd = None
+            return
+        self._blocks: asyncio.Queue[bytes] = asyncio.Queue()
+        threading.Thread(target=self._pump, name="stdin", daemon=True).start()
+
+    def _pump(self) -> None:
+        while True:
+            try:
+                data = os.read(self._fd, 65536)
+            except OSError:
+                data = b""
+            try:
+                self.loop.call_soon_threadsafe(self._blocks.put_nowait, data)
+            except RuntimeError:  # the loop has closed
+                return
             if not data:
-                state["eof"], state["partial"] = True, ""
-                if text:
-                    lines.append(text)
-                break
-            *complete, state["partial"] = text.split("\n")
-            lines.extend(line + "\n" for line in complete)
-        return lines.popleft() if lines else ""
-    return readline
+                return
+
+    def buffered(self) -> bool:
+        """Is another line already here (no waiting)?"""
+        if self._fd is None:
+            return False
+        self._take_ready()
+        return bool(self.lines)
+
+    def _take_ready(self) -> None:
+        while not self._eof and not self._blocks.empty():
+            self._feed(self._blocks.get_nowait())
+
+    def _feed(self, data: bytes) -> None:
+        text = self._partial + self._decoder.decode(data, final=not data)
+        if not data:
+            self._eof, self._partial = True, ""
+            if text:
+                self.lines.append(text)
+            return
+        *complete, self._partial = text.split("\n")
+        self.lines.extend(line + "\n" for line in complete)
+
+    async def readline(self) -> str | None:
+        """The next line with its LF, or None at the end of input."""
+        if self._fd is None:
+            line = await self.loop.run_in_executor(None, self._stdin.readline)
+            return line or None
+        self._take_ready()
+        while not self.lines and not self._eof:
+            self._feed(await self._blocks.get())
+        return self.lines.popleft() if self.lines else None

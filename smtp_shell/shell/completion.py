@@ -20,13 +20,15 @@ def suggested_verbs(core) -> list[str]:
     for verb in sensible_verbs(core.state):
         if verb == "STARTTLS" and (core.tls or (caps is not None and not caps.has("STARTTLS"))):
             continue
+        if verb == "BDAT" and (caps is None or not caps.has("CHUNKING")):
+            continue
+        if verb == "DATA" and core.bdat_used:
+            continue
         if verb == "AUTH" and (caps is None or not caps.auth_mechanisms or core.authenticated_user):
             continue
         verbs.append(verb)
     if core.state in (State.MAIL, State.RCPT) and "RCPT" not in verbs:
         verbs.append("RCPT")
-    if caps is not None and caps.has("CHUNKING") and core.state is State.RCPT:
-        verbs.append("BDAT")
     return verbs
 
 

@@ -18,11 +18,14 @@ class ShellContext:
     driver: SessionDriver
     interactive: bool
     ask: Callable[[str, bool], Awaitable[str | None]] | None = None  # (prompt, masked) -> answer / None if cancelled
+    # the confirm step (REPL only): one key -> ("send" | "edit" | "drop", the key typed)
+    confirm: Callable[[str], Awaitable[tuple[str, str]]] | None = None
     leaving: bool = False
     lesson: Any = None                       # the running lesson engine (lessons/engine.py), if any
     toolbar_extra: Callable[[], str] | None = None  # more toolbar text (the lesson's progress)
     recording: str | None = None             # the toolbar's label for the transcript being recorded
-    retype: str = ""                         # a declined line, offered again at the next prompt
+    retype: str = ""                         # a declined line, offered again (once) at the next prompt ...
+    retype_mode: str = ""                    # ... of this input mode only (smtp_shell.shell.modes)
     compose_from: str = ""                   # the sender :compose remembers
     composed: tuple[Any, bytes, list[str]] | None = None  # the last :compose (draft, wire bytes, MIME tree)
 

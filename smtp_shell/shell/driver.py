@@ -15,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from smtp_shell.protocol import advisor
+from smtp_shell.protocol.commands import Command
 from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
 from smtp_shell.protocol.events import ServerEvent, TLSFacts
 from smtp_shell.protocol.model import SessionModel
@@ -119,7 +120,14 @@ class SessionDriver:
         self._upgrade_done: asyncio.Future | None = None
         self._annotate_replies = 0
         self._shown_as: dict[int, str] = {}  # id(command) -> how a masked pipelined line was shown
+        self._last_sent: Command | None = None  # the command of the last line put on the wire
         self.quit_sent = False
+        # Batch mode's verdict (smtp_shell.status): the first failure decides the exit status.
+        self.failure: ExitStatus | None = None
+        self.transaction_failed = False  # set when a transaction fails; batch mode clears it
+        self.messages_accepted = 0
+        self.advice_off: set[str] = set()  # rule names silenced with :advice off RULE ("*": all)
+        self.advice_seen: set[str] = set()  # rule names of the warnings shown so far
 
     # -- events to listeners and the screen --------------------------------------------
     def _each(self, method: str, *args, **kwargs) -> None:
@@ -150,6 +158,12 @@ class SessionDriver:
     def warn(self, text: str) -> None:
         self.show("warning", text)
 
+    def warn_advice(self, advice: list) -> None:
+        """Show the advisor's warnings, each naming its rule (`:advice off RULE` silences it)."""
+        for item in advice:
+            self.advice_seen.add(item.rule)
+            self.warn(f"{item.message} [{item.rule}]")
+
     def hint(self, text: str) -> None:
         self.show("note", "hint: " + text)
 
@@ -161,11 +175,36 @@ class SessionDriver:
         self.renderer.note(f"--- {label} ---")
         self._each("marker", label)
 
+    def record_failure(self, status: ExitStatus, in_transaction: bool = True) -> None:
+        """Remember why batch mode must not exit 0 (the first failure decides)."""
+        if self.failure is None:
+            self.failure = status
+        if in_transaction:
+            self.transaction_failed = True
+
+    def _judge(self, event: ReplyEvent) -> None:
+        """Classify a reply for batch mode's exit status: accepted message, refused step, 421."""
+        reply, verb = event.reply, event.verb
+        if reply.code == 421:
+            self.record_failure(ExitStatus.CONNECTION_LOST)
+        elif verb in ("<dot>", "<bdat-last>"):
+            if reply.klass == 2:
+                self.messages_accepted += 1
+            elif reply.klass in (4, 5):
+                self.record_failure(ExitStatus.MESSAGE_REFUSED_4XX if reply.klass == 4 else ExitStatus.MESSAGE_REFUSED_5XX)
+        elif reply.klass in (4, 5):
+            if verb in ("MAIL", "RCPT", "DATA", "BDAT"):
+                self.record_failure(ExitStatus.ENVELOPE_REFUSED)
+            else:
+                self.record_failure(ExitStatus.REPLY_5XX, in_transaction=False)
+
     def _fail_transport(self, exc: TransportError) -> None:
         self.fail(exc.message)
         status = _EXIT_FOR_KIND.get(exc.kind, ExitStatus.CONNECTION_FAILED)
         if self.exit_status == ExitStatus.OK:
             self.exit_status = status
+        mid = self.core.state in (State.MAIL, State.RCPT, State.DATA) and status is ExitStatus.CONNECTION_FAILED
+        self.record_failure(ExitStatus.CONNECTION_LOST if mid else status, in_transaction=False)
 
     @property
     def connected(self) -> bool:
@@ -217,6 +256,7 @@ class SessionDriver:
             self.fail(silence_hint(self.options.port, self.options.host, self.options.timeout))
             if self.exit_status == ExitStatus.OK:
                 self.exit_status = ExitStatus.TIMEOUT
+            self.record_failure(ExitStatus.TIMEOUT, in_transaction=False)
             return False
         except ConnectionError:
             return False
@@ -268,7 +308,11 @@ class SessionDriver:
     def _server_closed(self, silent: bool = False) -> None:
         state = self.core.state
         partial = self.core.partial_reply
+        owed_chunk = self.core.chunk_remaining
         self.core.connection_lost()
+        if not (self.quit_sent or state is State.CLOSED):
+            mid = state in (State.MAIL, State.RCPT, State.DATA) or owed_chunk
+            self.record_failure(ExitStatus.CONNECTION_LOST if mid else ExitStatus.CONNECTION_FAILED, in_transaction=False)
         if not silent:
             if partial:
                 self.show("raw_server", partial, "cut off")
@@ -321,12 +365,16 @@ class SessionDriver:
             self.hint(advice.message)
         if reply.klass == 5:
             self.saw_5xx = True
+        if event.kind != "greeting" or reply.klass != 2:
+            self._judge(event)
         if event.kind == "greeting":
             if self._greeting is not None and not self._greeting.done():
                 self._greeting.set_result(reply)
         elif event.kind == "response":
-            if self._annotate_replies > 0:
+            grouped = self._annotate_replies > 0
+            if grouped:
                 self._annotate_replies -= 1
+            if grouped or (event.command is not None and event.command is not self._last_sent):
                 answered = event.command.text if event.command else event.verb
                 if event.command is not None:  # as the line was shown: masked if it was a secret
                     answered = self._shown_as.pop(id(event.command), mask_auth_command(answered or "")[0])
@@ -377,10 +425,14 @@ class SessionDriver:
         return True
 
     def advise(self, text: str) -> list:
-        """The advisor's warnings about sending `text` now (shown by the caller)."""
-        if self.core.state in (State.DISCONNECTED, State.CLOSED, State.TLS_PENDING):
+        """The advisor's warnings about sending `text` now (shown by the caller), minus the
+        rules silenced with :advice off."""
+        if self.core.state in (State.DISCONNECTED, State.CLOSED, State.TLS_PENDING) or self.core.mode == "bdat":
             return []
-        return advisor.check_before(self.core, text)
+        advice = advisor.check_before(self.core, text)
+        if "*" in self.advice_off:
+            return []
+        return [a for a in advice if a.rule not in self.advice_off]
 
     async def send(self, text: str) -> ReplyEvent | None:
         """Send one typed line; wait for its reply when the protocol says to. Never raises."""
@@ -399,15 +451,13 @@ class SessionDriver:
             self.note(note)
         if out.command is not None and out.command.verb == "QUIT":
             self.quit_sent = True
-        try:
-            await self._connection().send(out.data)
-        except TransportError as exc:
-            if exc.kind is ErrorKind.CLOSED and self._reader is not None and not self._reader.done():
-                await self.settle()  # the reader says why (mid-reply, during DATA ...), once
-            else:
-                self._fail_transport(exc)
+        if out.command is not None:
+            self._last_sent = out.command
+        if not await self._write(out.data):
             return None
-        if waiter is None or not out.wait_for_reply:
+        # --no-pipeline: wait for every reply, even where PIPELINING would let the client go on
+        must_wait = out.wait_for_reply or (self.options.no_pipeline and not self.core.chunk_remaining)
+        if waiter is None or not must_wait:
             return None
         event = await self.wait_for(waiter)
         if event is not None and event.state_after is State.TLS_PENDING and self._upgrade_done is not None:
@@ -457,21 +507,85 @@ class SessionDriver:
             return []
         self.note(f"{len(chunks)} lines sent in one write (pipelining); the replies come back in the same order")
         self._annotate_replies = len(waiters)
-        try:
-            await self._connection().send(b"".join(chunks))
-        except TransportError as exc:
-            self._fail_transport(exc)
+        if not await self._write(b"".join(chunks)):
             return []
         return [await self.wait_for(w) for w in waiters]
 
+    async def send_body(self, texts: list[str]) -> int:
+        """Several DATA lines (no final dot) shown one by one but written in ONE write: a long
+        typed body costs one system call per block, not per line. Returns how many went out."""
+        if not self._can_send():
+            return 0
+        chunks = []
+        with self.renderer.held():
+            for text in texts:
+                try:
+                    out = self.core.send_line(text)
+                except LocalProtocolError as exc:
+                    self.fail(exc.message, exc.hint)
+                    break
+                self.show("client", out.text, self.core.tls)
+                self._each("sent", out, tls=self.core.tls)
+                for note in out.notes:
+                    self.note(note)
+                chunks.append(out.data)
+        if chunks and not await self._write(b"".join(chunks)):
+            return 0
+        return len(chunks)
+
+    async def send_chunk(self, data: bytes) -> ReplyEvent | None:
+        """Octets of the BDAT chunk owed, raw; once the chunk is complete, wait for BDAT's reply."""
+        if not self._can_send():
+            return None
+        try:
+            out = self.core.send_chunk(data)
+        except LocalProtocolError as exc:
+            self.fail(exc.message, exc.hint)
+            return None
+        for piece in out.text.splitlines() or [""]:
+            self.show("client", piece, self.core.tls)  # each chunk line as typed; the octets are counted below
+        self._each("sent", out, tls=self.core.tls)
+        if not await self._write(data):
+            return None
+        if self.core.chunk_remaining:
+            return None
+        self.note("the chunk is complete; waiting for the reply to BDAT")
+        return await self.wait_last()
+
+    async def send_raw_chunk(self, data: bytes) -> bool:
+        """A whole BDAT chunk from a file, raw and not drawn line by line (it may be large)."""
+        if not self._can_send():
+            return False
+        try:
+            out = self.core.send_chunk(data)
+        except LocalProtocolError as exc:
+            self.fail(exc.message, exc.hint)
+            return False
+        self._each("sent", out, tls=self.core.tls)
+        self.note(f"  … {len(data)} octets of the message, sent raw (no dot-stuffing in BDAT)")
+        return await self._write(data)
+
+    async def wait_last(self) -> ReplyEvent | None:
+        """The reply to the last command in flight (after waiting for those before it)."""
+        flights = self.core.model.in_flight_commands
+        waiter = self._waiters.get(flights[-1].seq) if flights else None
+        return None if waiter is None else await self.wait_for(waiter)
+
     async def send_raw(self, data: bytes) -> bool:
         """Stream bytes that need no reply (a DATA body from :send)."""
+        return await self._write(data)
+
+    async def _write(self, data: bytes) -> bool:
+        """Write to the server. If that fails, first let the reader show (and record) every reply
+        that had already arrived, up to the close, then say what went wrong, once."""
         try:
-            assert self.conn is not None
-            await self.conn.send(data)
+            await self._connection().send(data)
             return True
         except TransportError as exc:
-            self._fail_transport(exc)
+            if self._reader is not None and not self._reader.done():
+                await self.settle()  # read to EOF: a 421 before the close is shown before the error
+            if exc.kind is not ErrorKind.CLOSED or self.core.state is not State.DISCONNECTED:
+                self._fail_transport(exc)
             return False
 
     async def wait_for(self, waiter: _Waiter) -> ReplyEvent | None:
@@ -482,6 +596,7 @@ class SessionDriver:
                       "the server may be slow or stuck: wait, raise --timeout, or use :reconnect.")
             if self.exit_status == ExitStatus.OK:
                 self.exit_status = ExitStatus.TIMEOUT
+            self.record_failure(ExitStatus.TIMEOUT, in_transaction=False)
             return None
         except ConnectionError:
             return None
@@ -492,8 +607,9 @@ class SessionDriver:
             await asyncio.wait({self._reader}, timeout=timeout)
 
     async def wait_idle(self) -> None:
-        """Wait until every command in flight has its reply (or the timeout passes)."""
-        while self.core.model.in_flight_commands:
+        """Wait until every command in flight has its reply (or the timeout passes). While a BDAT
+        chunk is owed there is nothing to wait for: its reply comes after the chunk."""
+        while self.core.model.in_flight_commands and not self.core.chunk_remaining:
             waiter = self._waiters.get(self.core.model.in_flight_commands[-1].seq)
             if waiter is None or await self.wait_for(waiter) is None:
                 return

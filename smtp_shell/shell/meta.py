@@ -23,8 +23,7 @@ class MetaCommand:
     example: str
     handler: Callable[..., Awaitable[None]]
     interactive_only: bool = False
-    in_data: bool = False  # also a shell command in DATA mode (otherwise ':' lines there are message text)
-    anytime: bool = False  # a shell command in every mode, DATA and AUTH included (:help, :quit, :reconnect)
+    command_only: bool = False  # only at the smtp> prompt (see smtp_shell.shell.modes for every mode's rule)
 
 
 REGISTRY: dict[str, MetaCommand] = {}
@@ -47,26 +46,23 @@ def registry() -> dict[str, MetaCommand]:
     return REGISTRY
 
 
-def meta(name: str, usage: str, summary: str, example: str, interactive_only: bool = False, in_data: bool = False,
-         anytime: bool = False):
+def meta(name: str, usage: str, summary: str, example: str, interactive_only: bool = False,
+         command_only: bool = False, **_ignored):
     def register(fn):
-        REGISTRY[name] = MetaCommand(name, usage, summary, example, fn, interactive_only, in_data, anytime)
+        REGISTRY[name] = MetaCommand(name, usage, summary, example, fn, interactive_only, command_only)
         return fn
     return register
 
 
+def route(line: str, mode: str):
+    """What to do with `line` in input mode `mode` (one rule per mode, in smtp_shell.shell.modes)."""
+    from smtp_shell.shell.modes import route as _route
+    return _route(line, mode, registry() if line.startswith(":") else {})
+
+
 def handles(line: str, mode: str) -> bool:
-    """Is `line` a shell command in this mode? In command mode every ':' line is. In DATA and
-    AUTH modes only the commands registered for them (a message line may well start with ':',
-    and an AUTH line is a secret that must reach the server untouched)."""
-    if not line.startswith(":"):
-        return False
-    if mode == "command":
-        return True
-    cmd = registry().get(split(line)[0])
-    if cmd is None:
-        return False
-    return cmd.anytime or (mode == "data" and cmd.in_data)
+    """Is `line` a shell command (to run, or to refuse in words) in this mode?"""
+    return route(line, mode).action != "send"
 
 
 def split(line: str) -> tuple[str, str]:
@@ -100,7 +96,7 @@ async def dispatch(shell, line: str) -> None:
 
 # ---- the commands -------------------------------------------------------------------------
 
-@meta("help", ":help [COMMAND]", "list the shell's commands, or explain one", ":help explain", anytime=True)
+@meta("help", ":help [COMMAND]", "list the shell's commands, or explain one", ":help explain")
 async def _help(shell, args: str) -> None:
     from smtp_shell.protocol.commands import VERBS
     r = shell.driver.renderer
@@ -119,13 +115,52 @@ async def _help(shell, args: str) -> None:
     r.note("Keys: Tab completes, Up/Down history, Ctrl-C clears the line, Ctrl-D leaves.")
 
 
-@meta("quit", ":quit", "send QUIT if connected and leave the shell", ":quit", anytime=True)
+@meta("quit", ":quit", "send QUIT if connected and leave the shell", ":quit")
 async def _quit(shell, args: str) -> None:
+    driver = shell.driver
+    if driver.connected and driver.core.mode in ("data", "bdat"):
+        # Nothing that abandons a message is silent: ask at the keyboard, say so in batch mode.
+        if shell.interactive and shell.ask is not None:
+            answer = await shell.ask("The message is not finished; leaving abandons it (it is NOT sent). "
+                                     "Leave anyway? [y/N] ", False)
+            if not answer or answer.strip().lower() not in ("y", "yes"):
+                driver.note("still in the message; go on typing it (a line with only '.' sends it)")
+                return
+            driver.note("message abandoned, not sent")
+        else:
+            from smtp_shell.status import ExitStatus
+            driver.fail("message abandoned, not sent: :quit came before the line with only '.' "
+                        "(to put the text :quit in a message, write ::quit).")
+            driver.record_failure(ExitStatus.ABANDONED)
     shell.leaving = True
-    await shell.driver.quit()
+    await driver.quit()
 
 
-@meta("connect", ":connect HOST[:PORT] [--tls]", "connect to another server", ":connect 127.0.0.1:8025", anytime=True)
+@meta("advice", ":advice [on|off] [RULE]", "turn the advisor's warnings off or on, all or one rule (no argument: say which)",
+      ":advice off missing-date")
+async def _advice(shell, args: str) -> None:
+    driver, words = shell.driver, args.split()
+    if (words and words[0].lower() not in ("on", "off")) or len(words) > 2 or (not words and args):
+        raise ValueError("Say :advice off, :advice on, or :advice off RULE (each warning names its rule)")
+    if len(words) == 2 and words[1].lower() not in driver.advice_seen:
+        driver.note(f"no warning named {words[1]!r} has been shown yet (each warning ends with its name in brackets)")
+    if words:
+        target = words[1].lower() if len(words) == 2 else "*"
+        if words[0].lower() == "off":
+            driver.advice_off.add(target)
+        elif target == "*":
+            driver.advice_off.clear()
+        else:
+            driver.advice_off.discard(target)
+    if "*" in driver.advice_off:
+        driver.note("the advisor is off: lines are sent without warnings (:advice on turns it back on)")
+    elif driver.advice_off:
+        driver.note("the advisor is on, except: " + ", ".join(sorted(driver.advice_off)))
+    else:
+        driver.note("the advisor is on: it warns before a line that looks like a mistake (:advice off silences it)")
+
+
+@meta("connect", ":connect HOST[:PORT] [--tls]", "connect to another server", ":connect 127.0.0.1:8025")
 async def _connect(shell, args: str) -> None:
     from smtp_shell.address import parse_hostport
     words = shlex.split(args)
@@ -139,14 +174,14 @@ async def _connect(shell, args: str) -> None:
         await shell.driver.wait_greeting()
 
 
-@meta("reconnect", ":reconnect", "close this connection and open a new one to the same server", ":reconnect", anytime=True)
+@meta("reconnect", ":reconnect", "close this connection and open a new one to the same server", ":reconnect")
 async def _reconnect(shell, args: str) -> None:
     if await shell.driver.connect():
         await shell.driver.wait_greeting()
 
 
 @meta("pipeline", ":pipeline", "type several commands, then send them in one write (PIPELINING)",
-      ":pipeline  then MAIL FROM:<a@lab.test> / RCPT TO:<b@lab.test> / DATA / empty line", interactive_only=True)
+      ":pipeline  then MAIL FROM:<a@lab.test> / RCPT TO:<b@lab.test> / DATA / empty line", interactive_only=True, command_only=True)
 async def _pipeline(shell, args: str) -> None:
     driver = shell.driver
     caps = driver.core.capabilities
@@ -161,5 +196,14 @@ async def _pipeline(shell, args: str) -> None:
             return
         if not line.strip():
             break
+        route_ = route(line, "pipeline")
+        if route_.action == "run":  # :help, :caps ... run now; they are not part of the group
+            await dispatch(shell, route_.text)
+            if shell.leaving:
+                return
+            continue
+        if route_.action == "refuse":
+            driver.fail(route_.note)
+            continue
         lines.append(line)
     await driver.send_group(lines)

@@ -20,6 +20,9 @@ class SessionOptions:
     record: Path | None = None
     record_force: bool = False  # --force: --record may overwrite an existing file
     no_color: bool = False
+    keep_going: bool = False   # batch: go on after a failed transaction (default: stop with QUIT)
+    no_pipeline: bool = False  # one command at a time even when the server advertises PIPELINING
+    practice: bool = False     # a lesson: a refused step is feedback; batch mode neither stops nor skips lines
     # Set when the target is the embedded lab server: trust exactly its certificate.
     lab_cafile: Path | None = None
     lab_mailbox: Path | None = None

@@ -9,6 +9,9 @@ message), Ctrl-D or :quit leaves (QUIT first if connected). No error ends the lo
 
 from __future__ import annotations
 
+import asyncio
+import signal
+
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import DummyHistory, FileHistory, History, InMemoryHistory
@@ -18,7 +21,6 @@ from prompt_toolkit.styles import Style
 
 from smtp_shell import paths
 from smtp_shell.protocol.sasl import mask_auth_command
-from smtp_shell.protocol.states import State
 from smtp_shell.render import PALETTE, Renderer, make_console
 from smtp_shell.shell import meta
 from smtp_shell.shell.completion import SmtpCompleter
@@ -77,12 +79,25 @@ def file_history(path) -> History:
     return NoSecretsHistory(FileHistory(str(path)))
 
 
+def _mode_of(driver: SessionDriver) -> str:
+    """The row of the input-mode table (smtp_shell.shell.modes) the next prompt belongs to."""
+    core = driver.core
+    if core.mode == "auth" and core.expects_secret:
+        return "password"
+    return core.mode
+
+
 def _prompt_for(driver: SessionDriver) -> tuple[str, bool]:
     core = driver.core
-    if core.mode == "data":
+    mode = _mode_of(driver)
+    if mode == "bdat":
+        return f"bdat ({core.chunk_remaining} octets left)> ", False
+    if mode == "data":
         return "data> ", False
-    if core.mode == "auth":
-        return ("password> ", True) if core.expects_secret else ("auth> ", False)
+    if mode == "password":
+        return "password> ", True
+    if mode == "auth":
+        return "auth> ", False
     return ("smtp~> " if core.tls else "smtp> "), False
 
 
@@ -108,9 +123,60 @@ def _key_bindings(shell: ShellContext) -> KeyBindings:
     @kb.add("f1")
     def _explain(event) -> None:
         buffer = event.current_buffer
-        shell.retype = buffer.text
+        hold(shell, _mode_of(shell.driver), buffer.text)
         buffer.text = ":explain"
         buffer.validate_and_handle()
+
+    return kb
+
+
+def hold(shell: ShellContext, mode: str, text: str) -> None:
+    """Give `text` back to the next prompt of `mode` for editing, once (never to another mode)."""
+    shell.retype, shell.retype_mode = text, mode
+
+
+def take_held(shell: ShellContext, mode: str) -> str:
+    """The line held for this mode's prompt, handed out once: whatever happens next (sent,
+    changed, Ctrl-C), it never comes back."""
+    text, held_for = shell.retype, shell.retype_mode
+    shell.retype, shell.retype_mode = "", ""
+    return text if held_for == mode else ""
+
+
+def _confirm_bindings(extra: list[str]) -> KeyBindings:
+    """The confirm step reads ONE key: a bare Enter sends; n (or "no") or Esc gives the line back
+    unchanged (an Enter typed right after the n belongs to it); any other key gives the line
+    back with that key typed, and whatever is typed next goes on into the editor (keys that
+    arrive in the same burst after the answer are collected in `extra`, never lost);
+    Ctrl-C/Ctrl-D drop it for good."""
+    kb = KeyBindings()
+
+    def answer(action: str, key: str = ""):
+        def handler(event) -> None:
+            if event.app.is_done:  # typed after the answer, in the same burst: it belongs to the editor
+                extra.append(event.data if event.data.isprintable() else "")
+                return
+            event.app.exit(result=(action, key))
+        return handler
+
+    for send_key in ("enter", "c-j"):
+        kb.add(send_key)(answer("send"))
+    for n in ("n", "N"):
+        for word in ((n,), (n, "o"), (n, "O")):
+            for end in ((), ("enter",), ("c-j",)):
+                kb.add(*word, *end)(answer("edit"))
+    kb.add("escape", eager=True)(answer("edit"))
+    kb.add("c-c")(answer("drop"))
+    kb.add("c-d")(answer("drop"))
+    kb.add("backspace")(answer("edit", "\b"))
+
+    @kb.add("<any>")
+    def _typed(event) -> None:
+        data = event.data if event.data.isprintable() else ""
+        if event.app.is_done:
+            extra.append(data)
+            return
+        event.app.exit(result=("edit", data))
 
     return kb
 
@@ -133,14 +199,28 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
                             bottom_toolbar=_toolbar(shell), style=style, input=input, output=output,
                             complete_while_typing=False, enable_history_search=True,
                             key_bindings=_key_bindings(shell))
-    # data>, pipe> and the shell's questions share one history (never with secret lines in it);
-    # anything typed masked or in AUTH mode goes through a prompt with no history at all, so a
-    # password can never come back with the up arrow.
+    # data> and the shell's questions (pipe> among them) keep an in-memory history that never
+    # holds a secret line; anything typed masked or in AUTH mode goes through a prompt with no
+    # history at all, so a password can never come back with the up arrow.
     secret_session: PromptSession[str] = PromptSession(history=NoSecretsHistory(InMemoryHistory()),
                                                        bottom_toolbar=_toolbar(shell), style=style,
                                                        input=input, output=output)
     masked_session: PromptSession[str] = PromptSession(history=DummyHistory(), bottom_toolbar=_toolbar(shell),
                                                        style=style, input=input, output=output)
+    data_session: PromptSession[str] = PromptSession(history=NoSecretsHistory(InMemoryHistory()),
+                                                     bottom_toolbar=_toolbar(shell), style=style,
+                                                     input=input, output=output, key_bindings=_key_bindings(shell))
+    extra: list[str] = []
+    confirm_session: PromptSession[tuple[str, str]] = PromptSession(
+        bottom_toolbar=_toolbar(shell), style=style, input=input, output=output, key_bindings=_confirm_bindings(extra))
+
+    async def confirm(question: str) -> tuple[str, str]:
+        extra.clear()
+        try:
+            action, key = await confirm_session.prompt_async(question) or ("drop", "")
+        except (KeyboardInterrupt, EOFError):
+            return ("drop", "")
+        return (action, key + "".join(extra)) if action == "edit" else (action, key)
 
     async def ask(question: str, masked: bool = False) -> str | None:
         try:
@@ -149,31 +229,35 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
             return None
 
     shell.ask = ask
+    shell.confirm = confirm
     with patch_stdout(raw=True):
         if await driver.connect():
             await driver.wait_greeting()
         if on_ready is not None:
             on_ready(shell)
         while not shell.leaving:
-            mode = driver.core.mode
+            mode = _mode_of(driver)
             prompt, masked = _prompt_for(driver)
-            retype = shell.retype
+            retype = take_held(shell, mode)
             try:
                 if mode == "command":
                     text = await session.prompt_async(prompt, default=retype)
-                    if retype and text != ":explain":
-                        shell.retype = ""
-                elif mode == "auth":
-                    text = await masked_session.prompt_async(prompt, is_password=masked)
+                elif mode in ("data", "bdat"):
+                    text = await data_session.prompt_async(prompt, default=retype)
+                elif mode in ("auth", "password"):
+                    text = await masked_session.prompt_async(prompt, is_password=masked, default=retype)
                 else:
-                    text = await secret_session.prompt_async(prompt, is_password=masked)
+                    text = await secret_session.prompt_async(prompt, is_password=masked, default=retype)
             except KeyboardInterrupt:
-                if mode == "data":
+                if mode in ("data", "bdat"):
                     await _offer_abort(shell)
-                elif mode == "auth":
+                elif mode in ("auth", "password"):
                     driver.note("AUTH is still in progress; to cancel it, send a line with only * (RFC 4954).")
                 continue
             except EOFError:
+                if mode in ("data", "bdat") and driver.connected:
+                    await meta.dispatch(shell, ":quit")  # asks first: leaving abandons the message
+                    continue
                 shell.leaving = True
                 await driver.quit()
                 break
@@ -188,9 +272,20 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
 
 async def _handle_line(shell: ShellContext, text: str, mode: str) -> None:
     driver = shell.driver
-    if meta.handles(text, mode):
-        await meta.dispatch(shell, text)
+    if mode == "bdat":
+        await _chunk_line(shell, text)
         return
+    route = meta.route(text, mode)
+    if route.action == "run":
+        await interruptible(driver, meta.dispatch(shell, route.text))
+        return
+    if route.action == "refuse":
+        driver.fail(route.note)
+        hold(shell, mode, text)
+        return
+    if route.note:
+        driver.note(route.note)
+    text = route.text
     if mode == "command":
         if not text.strip():
             if text:
@@ -201,18 +296,83 @@ async def _handle_line(shell: ShellContext, text: str, mode: str) -> None:
         return
     advice = driver.advise(text)
     if advice:
-        for item in advice:
-            driver.warn(item.message)
-        answer = await shell.question("Press Enter to send it anyway, or n to edit it first: ")
-        if answer is None or answer.strip().lower() in ("n", "no"):
-            if not driver.core.expects_secret:
-                shell.retype = text
-            driver.note("not sent")
+        driver.warn_advice(advice)
+        if not await confirmed(shell, mode, route, text):
             return
+    await interruptible(driver, _send_and_settle(driver, text))
+
+
+async def confirmed(shell: ShellContext, mode: str, route, text: str) -> bool:
+    """The confirm step after an advisor warning. True: send now. Otherwise the line was given
+    back for editing (n, Esc, or any other key, which is applied) or dropped (Ctrl-C)."""
+    driver = shell.driver
+    assert shell.confirm is not None  # the REPL always provides it
+    action, key = await shell.confirm("Press Enter to send it anyway, or n to edit it first: ")
+    if action == "send":
+        return True
+    if action == "drop":
+        driver.note("not sent; the line is dropped")
+        return False
+    typed = route_text_back(route, text)
+    typed = typed[:-1] if key == "\b" else typed + key
+    if not driver.core.expects_secret:
+        hold(shell, mode, typed)
+    driver.note("not sent; the line is back for editing")
+    return False
+
+
+def route_text_back(route, text: str) -> str:
+    """The line as the student typed it (an escape they typed stays typed)."""
+    return ":" + text if route.note.startswith("'::'") else text
+
+
+async def _send_and_settle(driver: SessionDriver, text: str) -> None:
     await driver.send(text)
     # A person cannot out-type a server: settle before prompting again so every reply prints
     # above a fresh prompt. (Real pipelining from the keyboard: :pipeline.)
     await driver.wait_idle()
+
+
+async def interruptible(driver: SessionDriver, coro) -> None:
+    """Run `coro`; Ctrl-C (SIGINT, which arrives while no prompt owns the terminal) stops the
+    wait instead of killing the shell. The reply still prints when it arrives."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(coro)
+    try:
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+    except (NotImplementedError, RuntimeError, ValueError):
+        await task
+        return
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise
+        driver.note("stopped waiting (Ctrl-C); a reply that arrives later is still shown")
+        if driver.core.mode == "data":
+            driver.note("still in DATA mode: what went out so far is part of the message; "
+                        "a line with only '.' sends it, Ctrl-C at the prompt offers to abandon it")
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGINT)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+
+async def _chunk_line(shell: ShellContext, text: str) -> None:
+    """One typed line towards the BDAT chunk owed: the line and CRLF, or the line alone when
+    it ends the chunk exactly; a line that does not fit is refused and given back."""
+    driver = shell.driver
+    data = text.encode("utf-8", "surrogateescape")
+    left = driver.core.chunk_remaining
+    if len(data) + 2 <= left:
+        data += b"\r\n"
+    elif len(data) != left:
+        driver.fail(f"Not sent: the line is {len(data) + 2} octets with CRLF and the chunk has {left} left "
+                    "(or type exactly the octets left, without Enter's CRLF counting, to end the chunk).")
+        hold(shell, "bdat", text)
+        return
+    await interruptible(driver, driver.send_chunk(data))
 
 
 async def _send_pasted_body(shell: ShellContext, text: str) -> None:
@@ -224,8 +384,7 @@ async def _send_pasted_body(shell: ShellContext, text: str) -> None:
         lines.pop()
     driver.note(f"pasted {len(lines)} lines: each is sent as one message line ending in CRLF")
     for i, line in enumerate(lines):
-        for advice in driver.advise(line):
-            driver.warn(advice.message)
+        driver.warn_advice(driver.advise(line))
         await driver.send(line)
         if driver.core.mode != "data":
             rest = len(lines) - i - 1
@@ -236,12 +395,14 @@ async def _send_pasted_body(shell: ShellContext, text: str) -> None:
 
 async def _offer_abort(shell: ShellContext) -> None:
     driver = shell.driver
-    driver.note("SMTP cannot take back DATA: a line with only '.' SENDS the message. "
-                "To abort it, smtp-shell must close the connection.")
+    what = "a BDAT chunk" if driver.core.mode == "bdat" else "DATA: a line with only '.' SENDS the message"
+    driver.note(f"SMTP cannot take back {what}. To abort it, smtp-shell must close the connection.")
     answer = await shell.question("Abort this message and reconnect? [y/N] ")
     if answer and answer.strip().lower() in ("y", "yes"):
         driver.note("aborting: closing the connection without ending DATA")
         if await driver.connect():
             await driver.wait_greeting()
-    elif driver.core.state is State.DATA:
+    elif driver.core.mode == "data":
         driver.note("still in DATA mode; go on typing the message")
+    elif driver.core.mode == "bdat":
+        driver.note(f"still in the BDAT chunk; {driver.core.chunk_remaining} octets to go")

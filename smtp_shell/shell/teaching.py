@@ -120,18 +120,20 @@ async def _password(shell) -> str:
 async def _advised(shell, line: str) -> bool:
     """Show the advisor's warnings for `line`; at the keyboard, let the student stop. True: go on."""
     advice = shell.driver.advise(line)
-    for item in advice:
-        shell.driver.warn(item.message)
-    if advice and shell.interactive and shell.ask is not None:
-        answer = await shell.ask("Press Enter to go on anyway, or n to stop: ", False)
-        if answer is None or answer.strip().lower() in ("n", "no"):
+    shell.driver.warn_advice(advice)
+    if advice and shell.interactive and (shell.confirm is not None or shell.ask is not None):
+        question = "Press Enter to go on anyway, or any other key to stop: "
+        # only a bare Enter goes on
+        go = ((await shell.confirm(question))[0] == "send" if shell.confirm is not None
+              else await shell.question(question) == "")
+        if not go:
             shell.driver.note("not sent")
             return False
     return True
 
 
 @meta("auth", ":auth plain|login [USER]", "log in step by step: asks the password (hidden), encodes and sends each line",
-      ":auth login student")
+      ":auth login student", command_only=True)
 async def _auth(shell, args: str) -> None:
     from smtp_shell.protocol.sasl import REDACTED, b64encode_text, plain_initial_response
     d = shell.driver
@@ -315,7 +317,7 @@ async def _send_composed(shell, wire: bytes) -> None:
 
 @meta("compose", ":compose [send|show|forget]",
       "build a MIME message (UTF-8, HTML, attachments), show it as sent; after DATA's 354 send it",
-      ":compose", interactive_only=True, in_data=True)
+      ":compose", interactive_only=True)
 async def _compose(shell, args: str) -> None:
     from smtp_shell.protocol import message as m
     from smtp_shell.protocol.dates import rfc5322_date
@@ -359,7 +361,7 @@ async def _compose(shell, args: str) -> None:
 # ---- :send FILE -------------------------------------------------------------------------------------
 
 @meta("send", ":send FILE", "stream a message file (.eml) as the DATA body, dot-stuffed, after DATA's 354",
-      ":send report.eml", in_data=True)
+      ":send report.eml")
 async def _send(shell, args: str) -> None:
     from smtp_shell.protocol.capabilities import human_size
     from smtp_shell.protocol.commands import DotStuffer
@@ -396,6 +398,51 @@ async def _send(shell, args: str) -> None:
                 progress.stop()
     d.note(f"streamed {path.name}: {human_size(size)}, {stuffer.lines} lines, {stuffer.stuffed_lines} dot-stuffed")
     await d.send(".")
+
+
+# ---- :bdat FILE ---------------------------------------------------------------------------------
+
+@meta("bdat", ":bdat FILE [--chunk SIZE]", "send a message file as BDAT chunks, the last with LAST (CHUNKING, RFC 3030)",
+      ":bdat report.eml --chunk 4096", command_only=True)
+async def _bdat(shell, args: str) -> None:
+    import shlex
+
+    from smtp_shell.protocol.capabilities import human_size
+    d = shell.driver
+    words = shlex.split(args)
+    chunk = BLOCK
+    if "--chunk" in words:
+        i = words.index("--chunk")
+        if i + 1 >= len(words) or not words[i + 1].isdigit() or int(words[i + 1]) < 1:
+            raise ValueError("Give the chunk size in octets after --chunk, e.g. --chunk 4096")
+        chunk = int(words[i + 1])
+        del words[i:i + 2]
+    if len(words) != 1:
+        raise ValueError("Give one file to send, e.g. :bdat message.eml")
+    path = Path(words[0]).expanduser()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"Cannot read {words[0]}: {exc.strerror}.") from None
+    caps = d.core.capabilities
+    if caps is not None and not caps.has("CHUNKING"):
+        d.warn("the server did not advertise CHUNKING, so it will most likely refuse BDAT (use DATA and :send)")
+    # BDAT carries the message as it is: no dot-stuffing, but lines must end in CRLF (RFC 3030 §2).
+    data = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    if data != raw:
+        d.note("the file's line ends were turned into CRLF, as BDAT requires")
+    pieces = [data[i:i + chunk] for i in range(0, len(data), chunk)] or [b""]
+    for n, piece in enumerate(pieces, 1):
+        last = n == len(pieces)
+        event = await d.send(f"BDAT {len(piece)}{' LAST' if last else ''}")
+        if piece:
+            if d.core.mode != "bdat" or not await d.send_raw_chunk(piece):
+                return  # not sent (refused locally, or the connection is gone): said already
+            event = await d.wait_last()
+        if event is None or event.reply.klass != 2:
+            d.note(f"BDAT chunk {n} of {len(pieces)} was not accepted, so the rest of {path.name} was not sent")
+            return
+    d.note(f"sent {path.name} as {len(pieces)} BDAT chunk(s): {human_size(len(data))}")
 
 
 def _progress(driver, size: int):

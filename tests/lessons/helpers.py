@@ -30,7 +30,7 @@ def run_batch(lesson, lines: list[str], tmp_path, cert_dir, recorder=None):
         engine = LessonEngine(lesson, console, mailbox=server.mailbox, recorder=recorder)
         engine.begin()
         options = SessionOptions(host=server.host, port=server.port, lab_cafile=server.cert_path, timeout=10,
-                                 no_color=True)
+                                 no_color=True, practice=True)
         listeners = [x for x in (recorder, engine) if x is not None]
         stdin = io.StringIO("".join(line + "\n" for line in lines))
         asyncio.run(asyncio.wait_for(batch_session(options, stdin, console, listeners), 60))

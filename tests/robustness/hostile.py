@@ -46,6 +46,7 @@ class Peer:
         self.reader = reader
         self.writer = writer
         self.lines: list[bytes] = []
+        self.in_data = False  # a DATA hook that answers 354 itself sets this to read the message next
 
     # -- writing ----------------------------------------------------------------------
     async def send(self, data: bytes | str) -> None:
@@ -146,8 +147,8 @@ class Peer:
             }.get(verb, "502 5.5.1 Command not implemented")
             if not await self._hook(on, verb, line, default):
                 return
-            if verb == "DATA" and (on.get("DATA") is None or isinstance(on.get("DATA"), str)):
-                in_data = True
+            if verb == "DATA" and (on.get("DATA") is None or isinstance(on.get("DATA"), str) or self.in_data):
+                in_data, self.in_data = True, False
             if verb == "STARTTLS" and on.get("STARTTLS") is None and self.server.tls_context is not None:
                 await self.starttls()
             if verb == "QUIT":

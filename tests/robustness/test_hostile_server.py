@@ -186,7 +186,7 @@ def test_closes_mid_data(hostile, tmp_path):
     result = batch(server, ENVELOPE + "Subject: x\n\nfirst body line\nsecond body line\n"
                    + "more\n" * 50 + ".\nQUIT\n", tmp_path)
     assert_clean(result)
-    assert result.returncode == ExitStatus.CONNECTION_FAILED
+    assert result.returncode == ExitStatus.CONNECTION_LOST
     assert errors(result.stdout)[0] == ("The server closed the connection during DATA, so the message was not "
                                         "delivered; use :reconnect to start a new session.")
     assert errors(result.stdout)[-1] == CLOSED_INPUT
@@ -196,7 +196,7 @@ def test_closes_right_after_354(hostile, tmp_path):
     server = hostile(closes_after_354)
     result = batch(server, ENVELOPE + "Subject: x\n\nbody\n.\nQUIT\n", tmp_path)
     assert_clean(result)
-    assert result.returncode == ExitStatus.CONNECTION_FAILED
+    assert result.returncode == ExitStatus.CONNECTION_LOST
     assert errors(result.stdout) == ["The server closed the connection during DATA, so the message was not "
                                      "delivered; use :reconnect to start a new session.", CLOSED_INPUT]
 

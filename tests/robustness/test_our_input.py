@@ -101,9 +101,11 @@ def test_ctrl_c_in_every_mode(hostile):
         # AUTH: username and password prompts
         await repl.type("EHLO a", "<-  250 STARTTLS")
         await repl.type("AUTH LOGIN", "unencrypted")  # the advisor asks first ...
-        await repl.keys("\x03")                           # ... Ctrl-C at its question: not sent
-        await repl.until("=== not sent")
-        await repl.type("", "unencrypted")  # the line comes back for editing; Enter, and Enter to confirm
+        await repl.keys("\x03")                           # ... Ctrl-C at its question: dropped for good
+        await repl.until("=== not sent; the line is dropped")
+        mark = await repl.type("NOOP", "<-  250 2.0.0 OK")  # it does not come back: the prompt was empty
+        assert " -> NOOP\n" in repl.screen[mark:]
+        await repl.type("AUTH LOGIN", "unencrypted")      # typed again; Enter at the question sends it
         await repl.type("", "(Username:)")
         await repl.idle("auth")
         mark = len(repl.screen)
@@ -208,7 +210,7 @@ def test_batch_eof_in_the_middle_of_data(hostile, tmp_path):
     server = hostile(smtp)
     result = batch(server, "\n".join(ENVELOPE) + "\nSubject: x\n\nhalf a messa", tmp_path)
     assert_clean(result)
-    assert result.returncode == ExitStatus.ERROR
-    assert errors(result.stdout) == ["The input ended in the middle of DATA (no line with only '.'), so the message "
-                                     "was not delivered; end the message with a line holding only '.'."]
+    assert result.returncode == ExitStatus.ABANDONED
+    assert errors(result.stdout) == ["message abandoned, not sent: the input ended in the middle of DATA "
+                                     "(no line with only '.')"]
     assert b"." not in server.lines and server.lines[-1] == b"half a messa"

@@ -35,10 +35,16 @@ def test_crlf_always(aiosmtpd_server, tmp_path):
     assert aiosmtpd_server.messages == [b"Subject: x\r\n\r\nbody\r\n"]
 
 
-def test_5xx_gives_its_own_exit_status(aiosmtpd_server, tmp_path):
+def test_a_refused_rcpt_gives_its_own_exit_status(aiosmtpd_server, tmp_path):
     result = run_cli(["connect", aiosmtpd_server.target, "--batch"], "EHLO a\nRCPT TO:<b@lab.test>\nQUIT\n", tmp_path)
-    assert result.returncode == ExitStatus.REPLY_5XX
+    assert result.returncode == ExitStatus.ENVELOPE_REFUSED
     assert "<** 503 " in result.stdout
+
+
+def test_a_refused_command_outside_a_transaction_gives_its_own_exit_status(aiosmtpd_server, tmp_path):
+    result = run_cli(["connect", aiosmtpd_server.target, "--batch"], "EHLO a\nEXPN staff\nNOOP\n", tmp_path)
+    assert result.returncode == ExitStatus.REPLY_5XX, result.stdout
+    assert "<** 502 " in result.stdout and "<-  250 " in result.stdout.split(" -> NOOP")[1]  # not a transaction: goes on
 
 
 def test_end_of_input_quits_politely(aiosmtpd_server, tmp_path):

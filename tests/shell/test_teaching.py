@@ -331,7 +331,8 @@ def test_help_lists_every_helper_with_an_example(aiosmtpd_server):
 
 
 @pytest.mark.parametrize("line, expected", [(":compose send", True), (":send a.eml", True), (":COMPOSE", True),
-                                            (":explain", False), (":-) smiley", False), ("send", False)])
+                                            (":explain", True), (":hint", True), (":date", True),
+                                            (":-) smiley", False), ("::quit", False), ("send", False)])
 def test_which_helpers_run_in_data_mode(line, expected):
     assert meta.handles(line, "data") is expected
 
