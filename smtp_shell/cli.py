@@ -61,7 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--listen", default="127.0.0.1:8025", metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8025)")
     p.add_argument("--tls-port", type=int, default=None, metavar="PORT", help="also serve implicit TLS on this port")
     p.add_argument("--mailbox", type=Path, default=None, metavar="DIR", help="where received mail is saved")
-    p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD", help="a lab account (repeatable)")
+    p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD",
+                   help="a lab account (repeatable); NAME alone takes the password from $SMTP_SHELL_LAB_PASSWORD, "
+                        "which (unlike the command line) other users cannot see in ps")
+    p.add_argument("--user-file", type=Path, default=None, metavar="FILE",
+                   help="lab accounts from a file of NAME:PASSWORD lines (keeps passwords out of ps)")
     p.add_argument("--allow-plain-auth", action="store_true", help="allow AUTH before STARTTLS (to show why it is dangerous)")
     p.add_argument("--faults", type=Path, default=None, metavar="FILE", help="scripted faults (TOML)")
     _add_classroom_options(p)
@@ -96,6 +100,9 @@ def _add_classroom_options(p: argparse.ArgumentParser) -> None:
                    help="on the class board, rows without progress for M minutes stand out (default 5)")
     p.add_argument("--max-sessions", type=int, default=100, metavar="N",
                    help="concurrent SMTP sessions before new ones get 421 (default 100)")
+    p.add_argument("--max-per-address", type=int, default=None, metavar="N",
+                   help="concurrent sessions from one client address before it gets 421 (default 50; "
+                        "raise it for a class behind one NAT address or a load generator)")
 
 
 def _add_lesson_parser(sub) -> None:
