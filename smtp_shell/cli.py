@@ -59,6 +59,8 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--helo-name", default=None, metavar="NAME", help="the name completion suggests after EHLO/HELO")
     p.add_argument("--record", type=Path, metavar="FILE", help="record the session as a transcript (never the passwords)")
     p.add_argument("--force", action="store_true", help="let --record overwrite an existing file")
+    p.add_argument("--student", default=None, metavar="NAME",
+                   help="your name, kept in the --record transcript (else SMTP_SHELL_STUDENT or the saved one)")
     p.add_argument("--batch", action="store_true", help="read lines from stdin, no prompt (automatic when stdin is not a terminal)")
     p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
 
@@ -111,7 +113,10 @@ def _add_lesson_parser(sub) -> None:
     p.add_argument("--lessons-dir", type=Path, default=None, metavar="DIR", help="also offer the lessons (.toml) in DIR")
     p.add_argument("--server", default=None, metavar="HOST:PORT", help="use this server instead of starting a lab server")
     p.add_argument("--mailbox", type=Path, default=None, metavar="DIR", help="the lab mailbox folder (with --server: where to look for saved mail)")
-    p.add_argument("--record-dir", type=Path, default=None, metavar="DIR", help="where the transcript goes (default ./transcripts)")
+    p.add_argument("--record-dir", type=Path, default=None, metavar="DIR",
+                   help="where the transcript goes (default: transcripts/ in the smtp-shell data folder)")
+    p.add_argument("--student", default=None, metavar="NAME",
+                   help="your name, recorded in the transcript (else SMTP_SHELL_STUDENT, else asked once and kept)")
     p.add_argument("--no-record", action="store_true", help="do not record a transcript")
     p.add_argument("--cafile", type=Path, default=None, help="with --server: trust this PEM certificate file")
     p.add_argument("--insecure", action="store_true", help="with --server: do not verify the server's certificate")
@@ -207,7 +212,7 @@ def _session_options(args, host: str, port: int, **extra):
     return options
 
 
-def _run_session(options, batch: bool) -> int:
+def _run_session(options, batch: bool, student: str | None = None) -> int:
     if options.cafile is not None and not options.cafile.is_file():
         return _fail(f"the CA file {options.cafile} does not exist; give the path of a PEM certificate")
     recorder = None
@@ -215,8 +220,11 @@ def _run_session(options, batch: bool) -> int:
         from smtp_shell.shell.recording import start_recording
         from smtp_shell.transcript.format import TranscriptError
 
+        from smtp_shell.identity import student_name
+
         try:
-            recorder = start_recording(options.record, options.target, force=options.record_force)
+            recorder = start_recording(options.record, options.target, force=options.record_force,
+                                       student=student_name(student, interactive=False))
         except TranscriptError as exc:
             return _fail(str(exc))
     listeners = [recorder] if recorder is not None else []
@@ -244,7 +252,7 @@ def _cmd_connect(args) -> int:
         host, port = parse_hostport(args.server, 465 if args.tls else 25)
     except ValueError as exc:
         return _fail(str(exc))
-    return _run_session(_session_options(args, host, port), args.batch)
+    return _run_session(_session_options(args, host, port), args.batch, args.student)
 
 
 def _cmd_default(args) -> int:
@@ -260,7 +268,7 @@ def _cmd_default(args) -> int:
               f"(log in as {server.default_account_hint()}).")
         options = _session_options(args, server.host, server.port, lab_cafile=server.cert_path,
                                    lab_mailbox=server.mailbox)
-        return _run_session(options, args.batch)
+        return _run_session(options, args.batch, args.student)
     finally:
         server.stop()
 

@@ -33,9 +33,10 @@ def toolbar_label(recorder: Recorder) -> str:
     return f"● rec {recorder.path.name}"
 
 
-def start_recording(path: Path, target: str | None, force: bool = False, lesson: str | None = None) -> Recorder:
+def start_recording(path: Path, target: str | None, force: bool = False, lesson: str | None = None,
+                    student: str | None = None) -> Recorder:
     """Open a transcript for a session. Raises TranscriptError (one sentence) when it cannot."""
-    return Recorder(Path(path), target=target, lesson=lesson, force=force)
+    return Recorder(Path(path), target=target, lesson=lesson, force=force, student=student)
 
 
 def show_in_toolbar(recorder: Recorder):

@@ -12,16 +12,25 @@ Every other line is one event: `t` (seconds since the start, monotonic clock), `
 and the fields of that kind, e.g. `{"t": 0.412, "k": "c", "text": "EHLO me", "as": "command",
 "verb": "EHLO"}`. `version` is the major version: a reader rejects a version it does not know,
 and skips event kinds it does not know (newer minor additions).
+
+Minor 2 (still version 1, so older readers skip what they do not know) adds the header fields
+`minor`, `student` and `chain`, the lesson events (`lesson`, `step`, `attempt`, `hint`, `skip`,
+`restart`, `outcome`) and a hash chain: every event line carries `h`, the SHA-256 of the
+previous line's hash and this event's canonical JSON, so an edited, removed or spliced line
+breaks the chain from that line on (see `chain_next`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 
 FORMAT = "smtp-shell-transcript"
 VERSION = 1
+MINOR = 2
+CHAIN = "sha256"
 SECRET_PLACEHOLDER_NOTE = "AUTH secret not recorded"
 
 
@@ -41,6 +50,10 @@ HEADER_FIELDS: dict[str, tuple[tuple, bool]] = {
     "target": (_OPT_STR, False),
     "tool_version": (_OPT_STR, False),
     "lesson": (_OPT_STR, False),
+    "minor": (_INT, False),
+    "student": (_OPT_STR, False),
+    "chain": (_OPT_STR, False),
+    "lesson_version": (_OPT_STR, False),
 }
 
 _TEXT = {"text": (_STR, True)}
@@ -61,6 +74,15 @@ EVENT_FIELDS: dict[str, dict[str, tuple[tuple, bool]]] = {
     "marker": dict(_TEXT),
     "close": dict(_TEXT),
     "end": {"status": (_INT, False)},
+    # lessons (minor 2): what the student tried, and how it ended
+    "lesson": {"id": (_STR, True), "title": (_STR, False), "version": (_OPT_STR, False), "steps": (_INT, True),
+               "student": (_OPT_STR, False)},
+    "step": {"step": (_INT, True), "title": (_STR, False)},
+    "attempt": {"step": (_INT, True), "passed": (_BOOL, True), "reason": (_STR, False), "code": ((int, type(None)), False)},
+    "hint": {"step": (_INT, True), "level": (_INT, True), "of": (_INT, False)},
+    "skip": {"step": (_INT, True)},
+    "restart": {"step": (_INT, False)},
+    "outcome": {"outcome": (_STR, True), "passed": (_INT, False), "total": (_INT, False)},
 }
 KINDS = frozenset(EVENT_FIELDS)
 
@@ -144,3 +166,19 @@ def dump_line(obj: dict) -> str:
     except UnicodeEncodeError:  # a lone surrogate (a byte that was not UTF-8): keep it escaped
         line = json.dumps(obj, ensure_ascii=True, separators=(", ", ": "))
     return line + "\n"
+
+
+def canonical(obj: dict) -> bytes:
+    """The bytes an event is hashed over: sorted keys, ASCII, no spaces, without its own `h`."""
+    return json.dumps({k: v for k, v in obj.items() if k != "h"}, sort_keys=True, ensure_ascii=True,
+                      separators=(",", ":")).encode("ascii")
+
+
+def chain_start(header: dict) -> str:
+    """The chain's seed: the hash of the header line."""
+    return hashlib.sha256(canonical(header)).hexdigest()[:32]
+
+
+def chain_next(previous: str, event: dict) -> str:
+    """This event's `h`: SHA-256 over the previous hash and the event (128 bits kept)."""
+    return hashlib.sha256(previous.encode("ascii") + b"\n" + canonical(event)).hexdigest()[:32]

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smtp_shell import __version__
-from smtp_shell.transcript.format import (FORMAT, HEADER_FIELDS, KINDS, VERSION, TranscriptError, check_event,
-                                          check_fields)
+from smtp_shell.transcript.format import (FORMAT, HEADER_FIELDS, KINDS, VERSION, TranscriptError, chain_next,
+                                          chain_start, check_event, check_fields)
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,17 @@ class Transcript:
     complete: bool = True
     problem: str | None = None   # why it is incomplete
     skipped: int = 0             # events of kinds this version does not know
+    chain: str = "absent"        # "intact", "absent" (recorded before the chain existed) or why it is broken
+    chain_line: int | None = None  # the first line the chain does not vouch for
+
+    @property
+    def student(self) -> str | None:
+        value = self.header.get("student")
+        return value if isinstance(value, str) and value.strip() else None
+
+    @property
+    def chain_intact(self) -> bool:
+        return self.chain == "intact"
 
     @property
     def target(self) -> str:
@@ -116,6 +127,8 @@ def read_transcript(path) -> Transcript:
             raise TranscriptError(f"{path} holds only part of its first line, so it holds no session "
                                   "(the recording was killed as it began)") from None
     transcript = Transcript(path, _header(path, lines[0]))
+    chained = transcript.header.get("chain") == "sha256"
+    link = chain_start(transcript.header) if chained else None
     last = len(lines)
     for number, raw in enumerate(lines[1:], start=2):
         if not raw.strip():
@@ -134,10 +147,21 @@ def read_transcript(path) -> Transcript:
         problem = check_event(obj)
         if problem:
             raise TranscriptError(f"{path}, line {number}: {problem}; fix or delete that line")
+        if link is not None:
+            expected = chain_next(link, obj)
+            if obj.get("h") != expected:
+                transcript.chain_line = number
+                transcript.chain = (f"line {number} does not follow from the line before it "
+                                    "(edited, inserted, removed or spliced from another file)")
+                link = None
+            else:
+                link = expected
         if obj["k"] not in KINDS:
             transcript.skipped += 1
             continue
         transcript.events.append(Event(float(obj["t"]), obj["k"], obj, number))
+    if chained and transcript.chain_line is None:
+        transcript.chain = "intact"
     if transcript.complete and not any(e.kind == "end" for e in transcript.events):
         transcript.complete = False
         transcript.problem = "it has no end event (the recording was interrupted or is still going on)"
