@@ -155,10 +155,15 @@ def _add_transcript_parsers(sub) -> None:
     p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write here instead of stdout")
     p.add_argument("--gloss", action="store_true", help="a one-line meaning under every reply")
 
-    p = sub.add_parser("report", help="one table over a folder of transcripts, for grading")
+    p = sub.add_parser("report", help="the class view for grading: one row per student and lesson",
+                       description="One row per student x lesson over a folder of transcripts (see docs/grading.md).")
     p.add_argument("folder", type=Path, metavar="DIR", help="the folder with the transcripts (searched recursively)")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="table (default), csv or json")
-    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write csv/json here instead of stdout")
+    p.add_argument("--format", choices=("table", "csv", "json", "html"), default="table",
+                   help="table (default, 80 columns in a file), csv (a gradebook: one row per student, a column per "
+                        "lesson), json (every row and file), html (one class page; needs -o)")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write here instead of stdout")
+    p.add_argument("--verify", type=Path, default=None, metavar="LABDIR",
+                   help="check each transcript against the lab server's own session logs in LABDIR (its mailbox)")
     p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
 
 

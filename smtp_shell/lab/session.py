@@ -7,6 +7,11 @@ case-insensitive AUTH mechanism names, enhanced status codes on aiosmtpd's own r
 session log (client lines are seen in `data_received`, server lines in `push`; after STARTTLS
 both see plaintext), and the connection-level scripted faults (delays, disconnects, a drop
 in the middle of DATA). Overriding `_timeout_cb` relies on aiosmtpd 1.4.6, which is pinned.
+
+Each connection gets a session id (`s000001-1a2b3c4d`: the counter and 32 random bits, so two
+runs of the lab never share one). It is in the greeting (`[lab session ID]`) and at the top of
+the session log, so a student's transcript can be matched with what the server itself saw
+(`smtp-shell report --verify`).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import re
+import secrets
 
 from aiosmtpd.smtp import SMTP
 
@@ -49,6 +55,7 @@ class LabSMTP(SMTP):
         self.lab = lab
         self.implicit_tls = implicit_tls
         self.log: SessionLog | None = None
+        self.session_id: str | None = None
         self.auth_failures = 0
         self.close_after_reply = False
         self._commands = 0
@@ -70,7 +77,9 @@ class LabSMTP(SMTP):
             with lab.lock:
                 lab.session_counter += 1
                 number = lab.session_counter
-            self.log = SessionLog(lab.mailbox.log_dir, number, self.session.peer)
+            self.session_id = f"s{number:06d}-{secrets.token_hex(4)}"
+            self.__ident__ = f"{self.__ident__} [lab session {self.session_id}]"
+            self.log = SessionLog(lab.mailbox.log_dir, number, self.session.peer, session_id=self.session_id)
             self.log.note("implicit TLS connection" if self.implicit_tls else "plain connection")
             self._over_limit = len(lab.sessions) >= lab.max_sessions
             lab.sessions.add(self)

@@ -35,8 +35,9 @@ def _now() -> str:
 
 
 class SessionLog:
-    def __init__(self, directory: Path, session_no: int, peer) -> None:
+    def __init__(self, directory: Path, session_no: int, peer, session_id: str | None = None) -> None:
         self.directory = directory
+        self.session_id = session_id
         self.session_no = session_no
         self.peer = peer
         self.path: Path | None = None
@@ -169,7 +170,8 @@ class SessionLog:
             self.directory.mkdir(parents=True, exist_ok=True)
             self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
             self._fh = open(self.path, "a", encoding="utf-8", newline="\n")
-            self._fh.write(f"# smtp-shell lab session {self.session_no} from {host}:{port}\n")
+            ident = f" id {self.session_id}" if self.session_id else ""
+            self._fh.write(f"# smtp-shell lab session {self.session_no} from {host}:{port}{ident}\n")
             self._fh.writelines(self._pending)
         except OSError:
             self.failed = True  # a log that cannot be written must never break the session
