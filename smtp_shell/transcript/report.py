@@ -249,7 +249,7 @@ def _columns_for(rows: list[GradeRow], width: int) -> tuple[list, list[str]]:
     widths = _widths(rows)
     columns = list(_COLUMNS)
     dropped: list[str] = []
-    while sum(widths[c[0]] + 3 for c in columns) - 3 > width:  # padding and a rule between columns
+    while sum(widths[c[0]] + 2 for c in columns) - 1 > width:  # a space and a rule between columns
         droppable = sorted((c for c in columns if c[2] is not None), key=lambda c: c[2])
         if not droppable:
             break
@@ -263,7 +263,7 @@ def to_table(rows: list[GradeRow], folder: Path, width: int = 80) -> tuple[Table
     columns, dropped = _columns_for(rows, width)
     widths = _widths(rows)
     table = Table(title=Text(f"Lessons in {escaping.text(folder)}"), title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False, show_edge=False)
+                  pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
     for name, justify, _ in columns:
         table.add_column(name, justify=justify, no_wrap=name not in _WRAPS, overflow="fold",
                          min_width=None if name in _WRAPS else widths[name])

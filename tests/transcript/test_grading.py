@@ -1,0 +1,168 @@
+"""Grading as an instructor does it: real lessons typed in a pty (wrong attempts, hints, a skip,
+a restart), then `report` over the folder, `--verify` against the lab's own session logs, and a
+hand-edited transcript caught by both the server's record and the hash chain."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import sys
+
+import pexpect
+import pytest
+
+from tests.lessons.test_golden_pty import type_line
+from tests.transcript.helpers import cli, cli_env
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pty tests need a POSIX pty")
+
+
+def run_lesson_in_pty(tmp_path, student: str, script: list[tuple[str, str]], lesson: str = "first-contact"):
+    """Type `script` ((line, what to wait for after it)) into `smtp-shell lesson` in a pty."""
+    child = pexpect.spawn(sys.executable, ["-m", "smtp_shell", "lesson", lesson, "--student", student,
+                                           "--record-dir", str(tmp_path / "handin"),
+                                           "--mailbox", str(tmp_path / "mailbox")],
+                          env=cli_env(tmp_path / "home"), encoding="utf-8", timeout=20, dimensions=(50, 200),
+                          cwd=tmp_path)
+    child.logfile_read = io.StringIO()
+    try:
+        child.expect("Step 1/4")
+        child.expect(r"smtp~?>")
+        for line, wait in script:
+            if line.startswith(":"):
+                child.sendline(line)
+            else:
+                type_line(child, line)
+            child.expect(wait)
+        child.sendline(":quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    return child.logfile_read.getvalue()
+
+
+ADA = [("HELO", r"step 1, attempt 1: not yet"), (":hint", r"hint 1/\d"), (":hint", r"hint 2/\d"),
+       ("HELO student.example", "step 1 passed"), ("EHLO", r"step 2, attempt 1: not yet"),
+       ("EHLO student.example", "step 2 passed"), (":skip", "step 3 skipped"), ("QUIT", "step 4 passed")]
+BOB = [("HELO student.example", "step 1 passed"), ("EHLO student.example", "step 2 passed"),
+       (":restart", "Starting First contact over"), ("HELO student.example", "step 1 passed")]
+
+
+@pytest.fixture(scope="module")
+def handin(tmp_path_factory):
+    """Two students' real lesson runs, recorded by the lesson's own lab server."""
+    tmp_path = tmp_path_factory.mktemp("class")
+    screen = run_lesson_in_pty(tmp_path, "Ada Lovelace", ADA)
+    assert "Recording this lesson to" in screen and "as Ada Lovelace" in screen
+    run_lesson_in_pty(tmp_path, "Bob", BOB)
+    return tmp_path
+
+
+def report_json(tmp_path, *extra) -> dict:
+    result = cli(["report", tmp_path / "handin", "--format", "json", *extra], tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.timeout(120)
+def test_the_report_counts_what_the_students_did(handin):
+    files = sorted((handin / "handin").glob("*.jsonl"))
+    assert [f.name.split("-20")[0] for f in files] == ["first-contact-ada-lovelace", "first-contact-bob"]
+    rows = {r["student"]: r for r in report_json(handin)["rows"]}
+    ada = rows["Ada Lovelace"]
+    assert (ada["steps_passed"], ada["steps_total"], ada["attempts"], ada["failed_attempts"], ada["hints"],
+            ada["skips"], ada["completed"], ada["outcome"]) == (3, 4, 5, 2, 2, 1, True, "completed")
+    bob = rows["Bob"]  # two steps, :restart, one step, :quit: only the last run's step counts
+    assert (bob["steps_passed"], bob["steps_total"], bob["restarts"], bob["completed"], bob["outcome"]) == \
+        (1, 4, 1, False, "abandoned")
+    assert ada["verified"] == bob["verified"] == "unchecked"
+    ada_file = next(f for f in report_json(handin)["files"] if f["student"] == "Ada Lovelace")
+    assert ada_file["chain"] == "intact" and set(ada_file["step_seconds"]) == {"1", "2", "3", "4"}
+
+    table = cli(["report", handin / "handin"], handin)
+    lines = table.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, table.stdout
+    ada_line = next(line for line in lines if line.startswith("Ada"))
+    assert re.search(r"first-contact\s+3/4\s+yes\s+5\s+2\s+1\s", ada_line), table.stdout
+
+    gradebook = list(csv.reader(io.StringIO(cli(["report", handin / "handin", "--format", "csv"], handin).stdout)))
+    assert gradebook[0] == ["student", "first-contact (of 4)", "lessons_completed", "not_verified"]
+    assert gradebook[1:] == [["Ada Lovelace", "3", "1", "first-contact"], ["Bob", "1", "0", "first-contact"]]
+
+
+@pytest.mark.timeout(120)
+def test_verify_against_the_lab_logs(handin):
+    rows = {r["student"]: r for r in report_json(handin, "--verify", handin / "mailbox")["rows"]}
+    assert rows["Ada Lovelace"]["verified"] == "verified", rows["Ada Lovelace"]
+    assert rows["Bob"]["verified"] == "verified", rows["Bob"]
+    elsewhere = handin / "other-lab"
+    elsewhere.mkdir(exist_ok=True)
+    rows = report_json(handin, "--verify", elsewhere)["rows"]
+    assert {r["verified"] for r in rows} == {"no server record"}
+
+
+def _edit(path, change) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(change(lines)), encoding="utf-8")
+
+
+@pytest.mark.timeout(120)
+def test_a_hand_edited_transcript_is_caught(handin, tmp_path):
+    folder = tmp_path / "handin"
+    shutil.copytree(handin / "handin", folder)
+    bob = next(folder.glob("first-contact-bob-*.jsonl"))
+    ada = next(folder.glob("first-contact-ada-*.jsonl"))
+
+    def change_code(lines):  # Ada's 501 to a bare EHLO now reads 250
+        i = next(i for i, line in enumerate(lines) if '"code": 501' in line and "EHLO" in line)
+        lines[i] = lines[i].replace("501", "250")
+        return lines
+
+    def add_marker(lines):  # Bob claims step 2 of his last run as well
+        event = json.loads(lines[-3])
+        marker = {"t": event["t"], "k": "marker", "text": "step 2 passed: Say hello the extended way"}
+        attempt = {"t": event["t"], "k": "attempt", "step": 2, "passed": True, "reason": ""}
+        return lines[:-2] + [json.dumps(attempt) + "\n", json.dumps(marker) + "\n"] + lines[-2:]
+
+    _edit(ada, change_code)
+    _edit(bob, add_marker)
+    report = report_json(tmp_path)  # the chain alone, without the server
+    rows = {r["student"]: r for r in report["rows"]}
+    assert rows["Ada Lovelace"]["verified"] == rows["Bob"]["verified"] == "edited"
+    assert "hash chain breaks at line" in rows["Bob"]["verified_detail"]
+    verified = {r["student"]: r for r in report_json(tmp_path, "--verify", handin / "mailbox")["rows"]}
+    assert verified["Ada Lovelace"]["verified"] == "differs"
+    assert "records reply code 250" in verified["Ada Lovelace"]["verified_detail"]
+    assert verified["Bob"]["verified"] == "differs" and "hash chain" in verified["Bob"]["verified_detail"]
+    table = cli(["report", folder, "--verify", handin / "mailbox"], tmp_path).stdout
+    assert "Ada Lovelace, first-contact: differs" in " ".join(table.split())
+
+
+def test_two_lessons_started_in_the_same_second_get_two_files(tmp_path, monkeypatch):
+    import datetime as real_dt
+
+    from smtp_shell.lessons import run
+    from tests.lessons.helpers import LESSONS
+
+    class Frozen(real_dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2026, 12, 1, 9, 30, 0)
+
+    monkeypatch.setattr(run._dt, "datetime", Frozen)
+    tokens = iter(["aaaaaa", "aaaaaa", "bbbbbb"])  # the second run draws the same suffix first
+    monkeypatch.setattr("secrets.token_hex", lambda n: next(tokens))
+
+    class Args:
+        record_dir = tmp_path / "rec"
+
+    first, first_path = run._open_recording(LESSONS[0], Args, "127.0.0.1:25", "Ada")
+    second, second_path = run._open_recording(LESSONS[0], Args, "127.0.0.1:25", "Ada")
+    first.close(0)
+    second.close(0)
+    assert first_path != second_path
+    assert sorted(p.name for p in (tmp_path / "rec").iterdir()) == [
+        "first-contact-ada-20261201-093000-aaaaaa.jsonl", "first-contact-ada-20261201-093000-bbbbbb.jsonl"]
