@@ -130,6 +130,7 @@ def _table_text(folder: Path, rows, results, args) -> str:
                           highlight=False, markup=False, emoji=False)
     table, dropped = to_table(rows, folder, console.width)
     console.print(table)
+    console.print()
     for line in footnotes(rows, results, dropped):
         console.print(Text(line), soft_wrap=False)
     return buf.getvalue()
