@@ -83,7 +83,7 @@ async def _record(shell, args: str) -> None:
 
 # ---- replay --against ------------------------------------------------------------------------
 
-def _password_source(args, lab: bool):
+def _password_source(args, lab: bool, accounts: dict[str, str] | None = None, user: str | None = None):
     cache: list[str] = []
 
     def password() -> str:
@@ -94,6 +94,8 @@ def _password_source(args, lab: bool):
             if value is None:
                 raise TranscriptError(f"the environment variable {args.password_env} is not set; "
                                       f"set it to the password, e.g. export {args.password_env}=...")
+        elif lab and accounts and user in accounts:
+            value = accounts[user]  # the lesson's own lab account
         elif lab:
             from smtp_shell.lab.accounts import DEFAULT_PASSWORD
             value = DEFAULT_PASSWORD
@@ -108,8 +110,9 @@ def _password_source(args, lab: bool):
     return password
 
 
-def run_against(transcript, args) -> int:
-    """`replay FILE --against HOST[:PORT]|lab`: re-send the client side, report what differs."""
+def run_against(transcript, args, lab_setup=None) -> int:
+    """`replay FILE --against HOST[:PORT]|lab`: re-send the client side, report what differs.
+    `lab_setup(transcript)` -> (LabConfig, accounts) or None: how a lesson's lab was set up."""
     import asyncio
 
     from smtp_shell.cli import parse_hostport
@@ -122,9 +125,12 @@ def run_against(transcript, args) -> int:
     lab = args.against.strip().lower() == "lab"
     server = None
     try:
+        accounts: dict[str, str] = {}
         if lab:
             from smtp_shell.lab import LabConfig, LabServer
-            server = LabServer(LabConfig(host="127.0.0.1", port=0))
+            setup = lab_setup(transcript) if lab_setup is not None else None
+            config, accounts = setup if setup is not None else (LabConfig(host="127.0.0.1", port=0), {})
+            server = LabServer(config)
             server.start()
             options = SessionOptions(host=server.host, port=server.port, lab_cafile=server.cert_path,
                                      timeout=args.timeout, no_color=args.no_color)
@@ -135,10 +141,11 @@ def run_against(transcript, args) -> int:
         user = args.user
         if user is None and lab and not any(e.get("user") for e in transcript.events):
             from smtp_shell.lab.accounts import DEFAULT_USER
-            user = DEFAULT_USER
+            user = next(iter(accounts), DEFAULT_USER)
+        recorded_user = user or next((e.get("user") for e in transcript.events if e.get("user")), None)
         driver = SessionDriver(options, Renderer(make_console(args.no_color), gloss=args.gloss))
         driver.note(f"replaying the client side of {args.file} against {options.target}")
-        result = asyncio.run(compare(transcript, driver, user=user, password=_password_source(args, lab)))
+        result = asyncio.run(compare(transcript, driver, user=user, password=_password_source(args, lab, accounts, recorded_user)))
     except ValueError as exc:  # a bad HOST:PORT
         print(f"smtp-shell: {exc}", file=sys.stderr)
         return int(ExitStatus.ERROR)
