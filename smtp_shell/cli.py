@@ -167,6 +167,16 @@ def _add_transcript_parsers(sub) -> None:
     p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
 
 
+    p = sub.add_parser("diff", help="a student's transcript beside a model solution, step by step",
+                       description="Align two transcripts at the protocol level (commands, reply codes, lesson "
+                                   "steps) and show what is the same, different, missing or extra. Exit status 0 "
+                                   "when they match, 1 when they differ.")
+    p.add_argument("model", type=Path, metavar="MODEL", help="the model solution's transcript (.jsonl)")
+    p.add_argument("student", type=Path, metavar="STUDENT", help="the student's transcript (.jsonl)")
+    p.add_argument("--format", choices=("text", "html"), default="text", help="text (default) or html (one page)")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write here instead of stdout")
+
+
 def _transcript_command(module: str, name: str):
     def run(args) -> int:
         import importlib
@@ -179,6 +189,7 @@ TRANSCRIPT_COMMANDS: dict = {  # name -> handler(args) -> int, filled by the tra
     "replay": _transcript_command("smtp_shell.lessons.labsetup", "cmd_replay"),
     "export": _transcript_command("smtp_shell.transcript.commands", "cmd_export"),
     "report": _transcript_command("smtp_shell.transcript.commands", "cmd_report"),
+    "diff": _transcript_command("smtp_shell.transcript.commands", "cmd_diff"),
 }
 
 

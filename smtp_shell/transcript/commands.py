@@ -148,3 +148,19 @@ def _write_class_page(folder: Path, rows, results, out) -> int:
         return _fail(f"cannot write {out} ({exc.strerror or exc}); choose a file in a folder you can write to")
     print(f"wrote {out} and {written} transcript page{'s' if written != 1 else ''} beside it", file=sys.stderr)
     return int(ExitStatus.OK)
+
+
+def cmd_diff(args) -> int:
+    from smtp_shell.transcript.diffing import counts, diff, to_html, to_text
+
+    try:
+        model, student = _read(args.model), _read(args.student)
+    except TranscriptError as exc:
+        return _fail(str(exc))
+    rows = diff(model, student)
+    render = to_html if args.format == "html" else to_text
+    status = _write(render(rows, str(args.model), str(args.student)), args.output)
+    if status:
+        return status
+    c = counts(rows)
+    return int(ExitStatus.OK if not (c["different"] or c["missing"] or c["extra"]) else ExitStatus.ERROR)
