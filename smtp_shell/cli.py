@@ -147,11 +147,11 @@ def _add_transcript_parsers(sub) -> None:
     p.add_argument("--insecure", action="store_true", help="for --against: do not verify the server's certificate")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="for --against: reply timeout (default 10)")
 
-    p = sub.add_parser("export", help="turn a transcript into text, Markdown, HTML, SVG or Mermaid")
+    p = sub.add_parser("export", help="turn a transcript into text, Markdown, HTML, SVG, Mermaid or asciinema")
     p.add_argument("file", type=Path, metavar="FILE", help="a transcript (.jsonl)")
-    p.add_argument("--format", choices=("text", "md", "html", "svg", "mermaid"), default="text",
+    p.add_argument("--format", choices=("text", "md", "html", "svg", "mermaid", "cast"), default="text",
                    help="text (plain conversation), md, html (one self-contained page with a sequence diagram), "
-                        "svg (a still image), mermaid (a sequenceDiagram); default text")
+                        "svg (a still image), mermaid (a sequenceDiagram), cast (asciinema v2); default text")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write here instead of stdout")
     p.add_argument("--gloss", action="store_true", help="a one-line meaning under every reply")
 

@@ -20,7 +20,7 @@ from smtp_shell.transcript.reader import Event, Transcript
 from smtp_shell.transcript.replay import play, reply_of
 from smtp_shell.transcript.summary import Summary, summarize
 
-FORMATS = ("text", "md", "html", "svg", "mermaid")
+FORMATS = ("text", "md", "html", "svg", "mermaid", "cast")
 
 
 def _render(transcript: Transcript, console: Console, gloss: bool) -> None:
@@ -254,4 +254,8 @@ def export(transcript: Transcript, fmt: str, gloss: bool = False) -> str:
         return to_svg(transcript, gloss)
     if fmt == "mermaid":
         return to_mermaid(transcript)
+    if fmt == "cast":
+        from smtp_shell.transcript.cast import to_cast
+
+        return to_cast(transcript, gloss)
     raise ValueError(f"{fmt!r} is not an export format; choose one of {', '.join(FORMATS)}")
