@@ -76,7 +76,7 @@ def protocol_steps(transcript: Transcript) -> list[Step]:
             index = waiting.pop(0)
             steps[index] = Step(steps[index].key, steps[index].text, event.get("code"))
         elif kind == "marker":
-            steps.append(Step("marker:" + event.text, "step passed: " + event.text, None))
+            steps.append(Step("marker:" + event.text, event.text, None))
     if body:
         steps.append(_body(body))
     return steps

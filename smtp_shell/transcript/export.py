@@ -120,14 +120,27 @@ def diagram_rows(events: list[Event]) -> list[tuple[str, str, bool, bool]]:
     return rows
 
 
+DIAGRAM_CHUNK = 30  # rows per SVG: printed, the diagram breaks between chunks, never through an arrow
+
+
 def sequence_svg(transcript: Transcript) -> str:
+    """The sequence diagram as one or more SVGs (one per DIAGRAM_CHUNK rows; the first has the lane heads)."""
     rows = diagram_rows(transcript.events)
+    chunks = [rows[i:i + DIAGRAM_CHUNK] for i in range(0, len(rows), DIAGRAM_CHUNK)] or [[]]
+    return "\n".join(_svg_chunk(chunk, transcript.target, n) for n, chunk in enumerate(chunks))
+
+
+def _svg_chunk(rows: list[tuple[str, str, bool, bool]], target: str, number: int) -> str:
     esc = lambda t: html.escape(t, quote=True)  # noqa: E731
-    width, left, right, top, step = 820, 110, 710, 64, 26
-    height = top + step * len(rows) + 30
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="sequence" role="img" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="12">',
-           f"<title>{esc('SMTP sequence diagram: client and ' + transcript.target)}</title>",
+    first = number == 0
+    width, left, right, step = 820, 110, 710, 26
+    top = 64 if first else 18
+    height = top + step * len(rows) + (30 if first else 8)
+    ident = "sequence" if first else f"sequence-{number + 1}"
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="{ident}" class="sequence" role="img" width="{width}" '
+           f'height="{height}" viewBox="0 0 {width} {height}" font-family="monospace" font-size="12">',
+           f"<title>{esc('SMTP sequence diagram: client and ' + target)}"
+           f"{'' if first else f' (part {number + 1})'}</title>",
            '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'
            '<path d="M0,0 L8,4 L0,8 z" fill="context-stroke"/></marker></defs>']
     # TLS shading: one band per run of rows under TLS
@@ -136,15 +149,17 @@ def sequence_svg(transcript: Transcript) -> str:
         if row[2] and start is None:
             start = i
         elif not row[2] and start is not None:
-            y0, y1 = top + step * start - step // 2, top + step * i - step // 2
+            y0, y1 = max(0, top + step * start - step // 2), top + step * i - step // 2
             out.append(f'<rect class="tls-band" x="{left - 60}" y="{y0}" width="{right - left + 120}" height="{y1 - y0}" '
                        'fill="#f1e6ff" stroke="#b48ee0" stroke-dasharray="4 3"><title>under TLS</title></rect>')
             out.append(f'<text x="{right + 64}" y="{y0 + 14}" text-anchor="end" fill="#7d4fb3">TLS</text>')
             start = None
-    for x, name in ((left, "client"), (right, "server " + _clip(transcript.target, 30))):
-        out.append(f'<rect x="{x - 75}" y="10" width="150" height="26" rx="4" fill="#eef2f7" stroke="#555"/>')
-        out.append(f'<text x="{x}" y="28" text-anchor="middle" font-weight="bold">{esc(name)}</text>')
-        out.append(f'<line x1="{x}" y1="36" x2="{x}" y2="{height - 10}" stroke="#888" stroke-dasharray="2 3"/>')
+    for x, name in ((left, "client"), (right, "server " + _clip(target, 30))):
+        if first:
+            out.append(f'<rect x="{x - 75}" y="10" width="150" height="26" rx="4" fill="#eef2f7" stroke="#555"/>')
+            out.append(f'<text x="{x}" y="28" text-anchor="middle" font-weight="bold">{esc(name)}</text>')
+        out.append(f'<line x1="{x}" y1="{36 if first else 0}" x2="{x}" y2="{height - (10 if first else 0)}" '
+                   'stroke="#888" stroke-dasharray="2 3"/>')
     for i, (kind, label, _tls, error) in enumerate(rows):
         y = top + step * i
         colour = "#c62828" if error else ("#1d4fa8" if kind == "c" else "#2e7d32")
@@ -170,7 +185,10 @@ def sequence_svg(transcript: Transcript) -> str:
 _CSS = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:64rem;color:#222}
 pre.conversation{background:#f8f8f6;color:#222;border:1px solid #ddd;padding:1rem;overflow-x:auto;border-radius:6px;line-height:1.35}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
-.diagram{overflow-x:auto}"""
+.diagram{overflow-x:auto}.diagram svg{display:block}
+@media print{body{margin:0;max-width:none}pre.conversation{white-space:pre-wrap;overflow-wrap:anywhere;
+overflow:visible;border:none}.diagram{overflow:visible}.diagram svg{break-inside:avoid;max-width:100%;height:auto}
+h1,h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}"""
 
 
 def to_html(transcript: Transcript, gloss: bool = False) -> str:
@@ -202,10 +220,32 @@ def to_html(transcript: Transcript, gloss: bool = False) -> str:
 
 # ---- SVG still, Mermaid ------------------------------------------------------------------------
 
+SVG_COLUMNS = 100
+LOCAL_MONO = 'ui-monospace, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace'
+
+
+def _local_fonts_svg_format() -> str:
+    """rich's SVG template without its @font-face rules (they load Fira Code from a CDN):
+    the text uses the monospace fonts the viewer already has."""
+    from rich.console import CONSOLE_SVG_FORMAT
+
+    template = re.sub(r"@font-face \{\{.*?\}\}\s*", "", CONSOLE_SVG_FORMAT, flags=re.DOTALL)
+    template = template.replace("font-family: Fira Code, monospace;", f"font-family: {LOCAL_MONO};")
+    return template.replace("font-family: arial;", "font-family: system-ui, sans-serif;")
+
+
 def to_svg(transcript: Transcript, gloss: bool = False) -> str:
-    console = _colour_console(100)
-    _render(transcript, console, gloss)
-    return console.export_svg(title=f"smtp-shell: {plain_visible(transcript.target)}")
+    """The coloured conversation as an SVG still: lines longer than 100 columns wrap (never clipped)."""
+    from rich.text import Text
+
+    wide = _colour_console(10_000)   # drawn unwrapped first, exactly like the screen ...
+    _render(transcript, wide, gloss)
+    console = _colour_console(SVG_COLUMNS)
+    console.soft_wrap = False
+    for line in wide.export_text(styles=True).split("\n")[:-1]:
+        console.print(Text.from_ansi(line), overflow="fold", no_wrap=False, soft_wrap=False)  # ... then wrapped
+    return console.export_svg(title=f"smtp-shell: {plain_visible(transcript.target)}",
+                              code_format=_local_fonts_svg_format())
 
 
 _MERMAID_SPECIAL = set(';#:<>%&"{}[]()|`\\')
