@@ -233,10 +233,9 @@ def _run_session(options, batch: bool, student: str | None = None) -> int:
         return _fail(f"the CA file {options.cafile} does not exist; give the path of a PEM certificate")
     recorder = None
     if options.record is not None:
+        from smtp_shell.identity import student_name
         from smtp_shell.shell.recording import start_recording
         from smtp_shell.transcript.format import TranscriptError
-
-        from smtp_shell.identity import student_name
 
         try:
             recorder = start_recording(options.record, options.target, force=options.record_force,
@@ -308,8 +307,8 @@ def _cmd_lesson(args) -> int:
 
 
 def _cmd_explain(args) -> int:
-    from smtp_shell.render import make_console, render_explanation
     from smtp_shell.protocol.catalogue import lookup
+    from smtp_shell.render import make_console, render_explanation
 
     entry = lookup(args.code)
     if entry is None:

@@ -75,7 +75,7 @@ class SessionLog:
 
     def _client_line(self, raw: bytes) -> None:
         text = raw.decode("utf-8", "surrogateescape")
-        text = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+        text = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
         if self._in_data:
             if text == ".":
                 if self._data_lines > MAX_DATA_LINES:

@@ -17,7 +17,13 @@ import re
 from pathlib import Path
 
 from smtp_shell.transcript import escaping
-from smtp_shell.transcript.report import NO_LESSON, FileResult, GradeRow, duration, lesson_columns
+from smtp_shell.transcript.report import (
+    NO_LESSON,
+    FileResult,
+    GradeRow,
+    duration,
+    lesson_columns,
+)
 
 _SCRIPT = """
 document.querySelectorAll('table.sortable').forEach(function (table) {
@@ -62,7 +68,7 @@ def _csp_hash(script: str) -> str:
 
 def export_name(file: str) -> str:
     """`sub/ada-1.jsonl` -> `sub__ada-1.html`: a flat, safe file name for a transcript's page."""
-    stem = file[:-len(".jsonl")] if file.endswith(".jsonl") else file
+    stem = file.removesuffix(".jsonl")
     return re.sub(r"[^0-9A-Za-z._-]+", "_", stem.replace("/", "__")) + ".html"
 
 
@@ -134,7 +140,7 @@ def _details(rows: list[GradeRow], link_dir: str) -> str:
                   (row.skips, row.skips), (row.restarts, row.restarts), (row.outcome, None),
                   (duration(row.seconds), round(row.seconds)),
                   (row.check + (f" - {row.check_detail}" if row.check_detail else ""), None), (len(row.files), None)]
-        tds = "".join(f'<td{"" if key is None else f" data-sort=" + chr(34) + str(key) + chr(34)}>{esc(value)}</td>'
+        tds = "".join(f'<td{"" if key is None else " data-sort=" + chr(34) + str(key) + chr(34)}>{esc(value)}</td>'
                       for value, key in values)
         tds = tds.replace(f"<td>{esc(row.lesson)}</td>", f'<td><a href="{link}">{esc(row.lesson)}</a></td>', 1)
         body.append(f"<tr>{tds}</tr>")

@@ -88,7 +88,12 @@ def cmd_export(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from smtp_shell.transcript.report import collect, footnotes, grade_rows, to_csv, to_json
+    from smtp_shell.transcript.report import (
+        collect,
+        grade_rows,
+        to_csv,
+        to_json,
+    )
 
     folder = Path(args.folder)
     if not folder.is_dir():

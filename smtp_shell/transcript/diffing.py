@@ -29,7 +29,7 @@ class Step:
     def label(self) -> str:
         return f"{self.text} -> {self.code}" if self.code is not None else self.text
 
-    def same_as(self, other: "Step") -> bool:
+    def same_as(self, other: Step) -> bool:
         if self.key in ("body", "connect", "tls") or self.key.startswith("marker:"):
             return self.key == other.key
         return self.text.upper() == other.text.upper() and self.code == other.code

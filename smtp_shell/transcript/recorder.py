@@ -28,9 +28,18 @@ from pathlib import Path
 
 from smtp_shell import __version__
 from smtp_shell.protocol.sasl import REDACTED, mask_auth_command
-from smtp_shell.transcript.format import (CHAIN, FORMAT, MINOR, TLS_FIELDS, VERSION, TranscriptError, bytes_field,
-                                          chain_next, chain_start, dump_line)
-
+from smtp_shell.transcript.format import (
+    CHAIN,
+    FORMAT,
+    MINOR,
+    TLS_FIELDS,
+    VERSION,
+    TranscriptError,
+    bytes_field,
+    chain_next,
+    chain_start,
+    dump_line,
+)
 
 _INITIAL_HINTS = {"PLAIN": "plain-initial", "LOGIN": "login-username-initial"}
 

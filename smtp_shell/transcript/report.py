@@ -149,23 +149,23 @@ def grade_rows(results: list[FileResult]) -> list[GradeRow]:
             row.check, row.check_detail = worst.check, worst.check_detail
         else:
             row.check, row.check_detail = worst.check, f"{worst.file}: {worst.check_detail}".rstrip(": ")
-        lessons = [m for m in members if m.work is not None]
+        lessons = [(m, m.work) for m in members if m.work is not None]
         if not lessons:
             row.best = members[-1].file
             row.seconds = sum(m.summary.duration for m in members)
             rows.append(row)
             continue
-        best = max(lessons, key=_progress_key)
-        row.best, row.title = best.file, escaping.text(best.work.title)
-        row.total, row.passed = best.work.total, best.work.passed
-        row.completed, row.outcome = best.work.completed, best.work.outcome
-        for m in lessons:
-            row.attempts += m.work.attempts
-            row.failed += m.work.failed
-            row.hints += m.work.hints
-            row.skips += m.work.skips
-            row.restarts += m.work.restarts
-            row.seconds += m.work.seconds
+        best, work = max(lessons, key=lambda pair: _progress_key(pair[0]))
+        row.best, row.title = best.file, escaping.text(work.title)
+        row.total, row.passed = work.total, work.passed
+        row.completed, row.outcome = work.completed, work.outcome
+        for _, each in lessons:
+            row.attempts += each.attempts
+            row.failed += each.failed
+            row.hints += each.hints
+            row.skips += each.skips
+            row.restarts += each.restarts
+            row.seconds += each.seconds
         rows.append(row)
     return rows
 
@@ -250,7 +250,7 @@ def _columns_for(rows: list[GradeRow], width: int) -> tuple[list, list[str]]:
     columns = list(_COLUMNS)
     dropped: list[str] = []
     while sum(widths[c[0]] + 2 for c in columns) - 1 > width:  # a space and a rule between columns
-        droppable = sorted((c for c in columns if c[2] is not None), key=lambda c: c[2])
+        droppable = sorted((c for c in columns if c[2] is not None), key=lambda c: c[2] or 0)
         if not droppable:
             break
         columns.remove(droppable[0])

@@ -57,8 +57,8 @@ def test_cast_is_asciicast_v2_and_matches_replay(path, tmp_path):
 
 
 def test_escape_sequences_from_the_file_never_reach_the_player(tmp_path):
-    from tests.transcript.helpers import Clock, reply
     from smtp_shell.transcript.recorder import Recorder
+    from tests.transcript.helpers import Clock, reply
 
     path = tmp_path / "hostile.jsonl"
     rec = Recorder(path, target="127.0.0.1:8025\x1b]0;title\x07", clock=Clock())

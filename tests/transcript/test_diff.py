@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.transcript.helpers import Clock, cli, reply
 from smtp_shell.transcript.recorder import Recorder
+from tests.transcript.helpers import Clock, cli, reply
 
 
 def session(path, lines: list[tuple[str, bytes]], markers=()):

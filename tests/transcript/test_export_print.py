@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from tests.transcript.helpers import Clock, cli, reply
 from smtp_shell.transcript.recorder import Recorder
+from tests.transcript.helpers import Clock, cli, reply
 
 CHROMIUM = "/usr/bin/chromium"
 LONG = "X" * 180 + "-END"
