@@ -166,3 +166,55 @@ def test_two_lessons_started_in_the_same_second_get_two_files(tmp_path, monkeypa
     assert first_path != second_path
     assert sorted(p.name for p in (tmp_path / "rec").iterdir()) == [
         "first-contact-ada-20261201-093000-aaaaaa.jsonl", "first-contact-ada-20261201-093000-bbbbbb.jsonl"]
+
+
+@pytest.mark.timeout(90)
+def test_a_killed_lesson_is_interrupted_not_lost(tmp_path):
+    import signal
+
+    child = pexpect.spawn(sys.executable, ["-m", "smtp_shell", "lesson", "first-contact", "--student", "Cy",
+                                           "--record-dir", str(tmp_path / "handin"),
+                                           "--mailbox", str(tmp_path / "mailbox")],
+                          env=cli_env(tmp_path / "home"), encoding="utf-8", timeout=20, dimensions=(50, 200),
+                          cwd=tmp_path)
+    try:
+        child.expect(r"smtp~?>")
+        type_line(child, "HELO student.example")
+        child.expect("step 1 passed")
+        child.expect("Step 2/4")
+        child.kill(signal.SIGKILL)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    (row,) = report_json(tmp_path)["rows"]
+    assert (row["student"], row["steps_passed"], row["steps_total"], row["completed"], row["outcome"]) == \
+        ("Cy", 1, 4, False, "interrupted")
+    table = cli(["report", tmp_path / "handin"], tmp_path).stdout
+    assert re.search(r"Cy\s+first-contact\s+1/4\s+cut", table), table
+
+
+def test_hostile_names_stay_text_in_every_format(tmp_path):
+    from tests.transcript.helpers import lesson_transcript
+
+    handin = tmp_path / "handin"
+    lesson_transcript(handin / "a.jsonl", student='=HYPERLINK("http://x","y")', lesson="first-contact", passed=[1])
+    lesson_transcript(handin / "b.jsonl", student="Eve\x1b[2J\x1b]0;x\x07", lesson="\x1b[31mred", passed=[1])
+    gradebook = list(csv.reader(io.StringIO(cli(["report", handin, "--format", "csv"], tmp_path).stdout)))
+    assert any(row[0].startswith("'=HYPERLINK") for row in gradebook)
+    assert not any(cell.startswith(("=", "+", "@")) for row in gradebook for cell in row)
+    for fmt in ("table", "csv", "json"):
+        out = cli(["report", handin, "--format", fmt], tmp_path).stdout
+        assert "\x1b" not in out and "\x07" not in out, fmt
+
+
+def test_unknown_event_kinds_are_skipped_and_the_chain_still_holds(tmp_path):
+    from smtp_shell.transcript.reader import read_transcript
+    from tests.transcript.helpers import Clock, reply
+    from smtp_shell.transcript.recorder import Recorder
+
+    rec = Recorder(tmp_path / "future.jsonl", target="x", clock=Clock())
+    rec.reply(reply(b"220 lab\r\n"), False, None)
+    rec.lesson_event("a-kind-from-the-future", anything=[1, 2])
+    rec.close(0)
+    transcript = read_transcript(tmp_path / "future.jsonl")
+    assert transcript.skipped == 1 and transcript.chain == "intact" and transcript.complete
