@@ -128,8 +128,8 @@ class LessonEngine(Listener):
         if step is None or self.complete:
             return
         outcome = step.check.evaluate(happening, self.facts)
-        if outcome is None and happening.kind == "reply" and happening.event.reply.klass in (4, 5):
-            event = happening.event
+        event = happening.event
+        if outcome is None and event is not None and event.reply.klass in (4, 5):
             outcome = Outcome(False, f"the server refused {event.verb or 'the session'} with {event.reply.code}",
                               event.reply.code)
         if outcome is None or outcome.progress:
@@ -137,8 +137,8 @@ class LessonEngine(Listener):
         if outcome.passed:
             self._passed()
             return
-        if outcome.code is None and happening.kind == "reply" and happening.event.reply.klass in (4, 5):
-            outcome = Outcome(False, outcome.reason, happening.event.reply.code)
+        if outcome.code is None and event is not None and event.reply.klass in (4, 5):
+            outcome = Outcome(False, outcome.reason, event.reply.code)
         self._failed(outcome)
 
     def _explanation(self, code: int | None) -> str | None:

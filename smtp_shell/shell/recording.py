@@ -115,7 +115,7 @@ def run_against(transcript, args, lab_setup=None) -> int:
     `lab_setup(transcript)` -> (LabConfig, accounts) or None: how a lesson's lab was set up."""
     import asyncio
 
-    from smtp_shell.cli import parse_hostport
+    from smtp_shell.address import parse_hostport
     from smtp_shell.render import Renderer, make_console
     from smtp_shell.shell.driver import SessionDriver
     from smtp_shell.shell.options import SessionOptions

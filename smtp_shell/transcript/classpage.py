@@ -152,7 +152,7 @@ def class_page(folder: Path, rows: list[GradeRow], results: list[FileResult], li
     esc = escaping.html_text
     unreadable = [r for r in results if r.summary.status == "unreadable"]
     problems = "".join(f"<li>{esc(r.summary.problem or r.file)}</li>" for r in unreadable)
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     csp = f"default-src 'none'; style-src 'unsafe-inline'; script-src '{_csp_hash(_SCRIPT)}'; img-src data:"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

@@ -1,4 +1,4 @@
-"""`smtp-shell report DIR`: the class view for grading, one row per student × lesson.
+"""`smtp-shell report DIR`: the class view for grading, one row per student x lesson.
 
 Why this exists: after a lab an instructor has a folder of transcripts and wants to see at a
 glance who did which lesson, how far they got, with how many tries and hints, and whether the
@@ -56,7 +56,7 @@ class FileResult:
 
 @dataclass
 class GradeRow:
-    """One student × lesson."""
+    """One student x lesson."""
     student: str
     lesson: str
     title: str = ""
@@ -134,7 +134,7 @@ def _progress_key(result: FileResult):
 
 
 def grade_rows(results: list[FileResult]) -> list[GradeRow]:
-    """One row per student × lesson, in student then lesson order."""
+    """One row per student x lesson, in student then lesson order."""
     groups: dict[tuple[str, str], list[FileResult]] = {}
     for result in results:
         if result.summary.status == "unreadable":
@@ -209,12 +209,12 @@ def to_json(rows: list[GradeRow], results: list[FileResult]) -> str:
 # ---- the table (80 columns) -------------------------------------------------------------------
 
 def duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}"
 
 
 # (heading, justify, can be left out: in this order) - the identifying columns always stay

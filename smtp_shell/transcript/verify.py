@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smtp_shell.lab.safetext import visible
+from smtp_shell.address import escape as visible  # the lab's session log escapes lines with this policy
 from smtp_shell.transcript.format import event_bytes
 from smtp_shell.transcript.reader import Transcript
 
@@ -28,6 +28,7 @@ _HEADER = re.compile(r"^# smtp-shell lab session \d+ from \S+ id (s\d{6}-[0-9a-f
 _LINE = re.compile(r"^\S+ (C:|S:|--) ?(.*)$")
 _SECRET = re.compile(r"\*{3,}")
 MAX_LINE = 2000  # the session log keeps this much of a line
+
 
 
 @dataclass
@@ -158,10 +159,9 @@ def _compare(conn: _Connection, server: ServerSession) -> str | None:
 def verify(transcript: Transcript, sessions: dict[str, ServerSession]) -> Verdict:
     conns = [c for c in connections(transcript) if c.commands or c.replies]
     known = [c for c in conns if c.session_id and c.session_id in sessions]
+    chain = None
     if transcript.chain_line is not None:
         chain = f"the hash chain breaks at line {transcript.chain_line} (the file was edited)"
-    else:
-        chain = None
     if not known:
         return Verdict("no server record", chain or "")
     for conn in conns:

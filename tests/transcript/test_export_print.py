@@ -23,7 +23,7 @@ def long_session(path, exchanges: int = 40):
     rec.reply(reply(b"220 lab ESMTP\r\n"), False, None)
     rec.client("EHLO " + LONG, False)
     rec.reply(reply(f"250 lab greets {LONG}\r\n".encode()), False, None)
-    for i in range(exchanges):
+    for _ in range(exchanges):
         rec.client("NOOP", False)
         rec.reply(reply(b"250 2.0.0 OK\r\n"), False, None)
     rec.close(0)

@@ -209,8 +209,8 @@ def test_hostile_names_stay_text_in_every_format(tmp_path):
 
 def test_unknown_event_kinds_are_skipped_and_the_chain_still_holds(tmp_path):
     from smtp_shell.transcript.reader import read_transcript
-    from tests.transcript.helpers import Clock, reply
     from smtp_shell.transcript.recorder import Recorder
+    from tests.transcript.helpers import Clock, reply
 
     rec = Recorder(tmp_path / "future.jsonl", target="x", clock=Clock())
     rec.reply(reply(b"220 lab\r\n"), False, None)
