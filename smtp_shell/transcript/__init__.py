@@ -8,8 +8,14 @@
     against.py   re-sends the client side to a live server and compares the replies
     summary.py   what happened in a session (TLS, login, messages, errors), for export and report
     export.py    text, Markdown, HTML (with a sequence diagram), SVG and Mermaid
-    report.py    one table over a folder of transcripts, for grading
-    commands.py  the `replay`, `export` and `report` sub-commands
+    report.py    the class view: one row per student x lesson (table, gradebook CSV, JSON)
+    grading.py   what a lesson transcript says: steps passed of total, attempts, hints, outcome
+    verify.py    `report --verify`: a transcript against the lab server's own session logs
+    classpage.py `report --format html`: one sortable page for the class
+    diffing.py   `diff MODEL STUDENT`: two transcripts aligned at the protocol level
+    cast.py      `export --format cast`: asciinema v2
+    escaping.py  one escaping function per output kind (text, CSV, HTML, JSON)
+    commands.py  the `replay`, `export`, `report` and `diff` sub-commands
 
 Nothing here imports `smtp_shell.shell`: the recorder has the same method names as the shell's
 `Listener`, and `against` is handed a session driver by its caller.
