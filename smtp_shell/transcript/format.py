@@ -15,8 +15,8 @@ and skips event kinds it does not know (newer minor additions).
 
 Minor 2 (still version 1, so older readers skip what they do not know) adds the header fields
 `minor`, `student` and `chain`, the lesson events (`lesson`, `step`, `attempt`, `hint`, `skip`,
-`restart`, `outcome`) and a hash chain: every event line carries `h`, the SHA-256 of the
-previous line's hash and this event's canonical JSON, so an edited, removed or spliced line
+`restart`, `outcome`) and a hash chain: every event line ends with `"h"`, the SHA-256 of the
+previous line's hash and this line's own bytes before it, so an edited, removed or spliced line
 breaks the chain from that line on (see `chain_next`).
 """
 
@@ -26,6 +26,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 
 FORMAT = "smtp-shell-transcript"
 VERSION = 1
@@ -53,7 +54,6 @@ HEADER_FIELDS: dict[str, tuple[tuple, bool]] = {
     "minor": (_INT, False),
     "student": (_OPT_STR, False),
     "chain": (_OPT_STR, False),
-    "lesson_version": (_OPT_STR, False),
 }
 
 _TEXT = {"text": (_STR, True)}
@@ -168,17 +168,29 @@ def dump_line(obj: dict) -> str:
     return line + "\n"
 
 
-def canonical(obj: dict) -> bytes:
-    """The bytes an event is hashed over: sorted keys, ASCII, no spaces, without its own `h`."""
-    return json.dumps({k: v for k, v in obj.items() if k != "h"}, sort_keys=True, ensure_ascii=True,
-                      separators=(",", ":")).encode("ascii")
+CHAIN_SUFFIX = re.compile(rb', "h": "([0-9a-f]{32})"\}\r?$')
 
 
-def chain_start(header: dict) -> str:
-    """The chain's seed: the hash of the header line."""
-    return hashlib.sha256(canonical(header)).hexdigest()[:32]
+def chain_start(header_line: bytes) -> str:
+    """The chain's seed: the hash of the header line as written (without its newline)."""
+    return hashlib.sha256(header_line.rstrip(b"\r\n")).hexdigest()[:32]
 
 
-def chain_next(previous: str, event: dict) -> str:
-    """This event's `h`: SHA-256 over the previous hash and the event (128 bits kept)."""
-    return hashlib.sha256(previous.encode("ascii") + b"\n" + canonical(event)).hexdigest()[:32]
+def chain_next(previous: str, body: bytes) -> str:
+    """An event's `h`: SHA-256 over the previous hash and the event's line as written, up to
+    where `, "h": ...}` is appended (128 bits kept). Hashing the bytes, not a re-serialisation,
+    keeps the check as fast as reading the line."""
+    return hashlib.sha256(previous.encode("ascii") + b"\n" + body).hexdigest()[:32]
+
+
+def chained_line(previous: str, obj: dict) -> tuple[str, str]:
+    """(the line to write, its hash): `obj` as one JSON line with `"h"` as its last field."""
+    body = dump_line({k: v for k, v in obj.items() if k != "h"})[:-2]   # without the closing "}\n"
+    link = chain_next(previous, body.encode("utf-8"))
+    return f'{body}, "h": "{link}"}}\n', link
+
+
+def split_chained(raw: bytes) -> tuple[bytes, str] | None:
+    """(the hashed part, the recorded hash) of a chained line as read, or None if it carries none."""
+    match = CHAIN_SUFFIX.search(raw)
+    return (raw[:match.start()], match.group(1).decode("ascii")) if match else None

@@ -24,6 +24,7 @@ from smtp_shell.transcript.format import (
     chain_start,
     check_event,
     check_fields,
+    split_chained,
 )
 
 
@@ -137,7 +138,7 @@ def read_transcript(path) -> Transcript:
                                   "(the recording was killed as it began)") from None
     transcript = Transcript(path, _header(path, lines[0]))
     chained = transcript.header.get("chain") == "sha256"
-    link = chain_start(transcript.header) if chained else None
+    link = chain_start(lines[0]) if chained else None
     last = len(lines)
     for number, raw in enumerate(lines[1:], start=2):
         if not raw.strip():
@@ -157,8 +158,9 @@ def read_transcript(path) -> Transcript:
         if problem:
             raise TranscriptError(f"{path}, line {number}: {problem}; fix or delete that line")
         if link is not None:
-            expected = chain_next(link, obj)
-            if obj.get("h") != expected:
+            parts = split_chained(raw)
+            expected = chain_next(link, parts[0]) if parts else None
+            if parts is None or parts[1] != expected:
                 transcript.chain_line = number
                 transcript.chain = (f"line {number} does not follow from the line before it "
                                     "(edited, inserted, removed or spliced from another file)")

@@ -37,8 +37,8 @@ from smtp_shell.transcript.format import (
     VERSION,
     TranscriptError,
     bytes_field,
-    chain_next,
     chain_start,
+    chained_line,
     dump_line,
 )
 
@@ -105,17 +105,18 @@ class Recorder:
         }
         self._chain: str | None = None
         self._write(header, sync=True)
-        self._chain = chain_start(header)
+        self._chain = chain_start(dump_line(header).encode("utf-8"))
 
     # -- writing -----------------------------------------------------------------------
     def _write(self, obj: dict, sync: bool = False) -> None:
         if self.is_closed:
             return
         if self._chain is not None:  # every event after the header: chained to the line before it
-            obj = {**obj, "h": chain_next(self._chain, obj)}
-            self._chain = obj["h"]
+            line, self._chain = chained_line(self._chain, obj)
+        else:
+            line = dump_line(obj)
         try:
-            self._file.write(dump_line(obj))
+            self._file.write(line)
             self._file.flush()
             if sync and self._fsync:
                 os.fsync(self._file.fileno())

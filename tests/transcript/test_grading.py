@@ -88,6 +88,9 @@ def test_the_report_counts_what_the_students_did(handin):
     ada_line = next(line for line in lines if line.startswith("Ada"))
     assert re.search(r"first-contact\s+3/4\s+yes\s+5\s+2\s+1\s", ada_line), table.stdout
 
+    written = cli(["report", handin / "handin", "-o", handin / "table.txt"], handin)
+    assert written.stdout == "" and (handin / "table.txt").read_text(encoding="utf-8") == table.stdout
+
     gradebook = list(csv.reader(io.StringIO(cli(["report", handin / "handin", "--format", "csv"], handin).stdout)))
     assert gradebook[0] == ["student", "first-contact (of 4)", "lessons_completed", "not_verified"]
     assert gradebook[1:] == [["Ada Lovelace", "3", "1", "first-contact"], ["Bob", "1", "0", "first-contact"]]
