@@ -10,6 +10,9 @@ Counting rules (docs/grading.md):
 - completed: the lesson recorded the outcome `completed`; a file without an outcome was cut off
   (`interrupted`).
 
+A file whose hash chain breaks is counted only up to the line where it breaks: what follows is
+not vouched for (a hand-added "step passed" never counts).
+
 Transcripts recorded before lessons wrote these events (format minor 1) only have step markers:
 their distinct markers count as steps passed and the step total is unknown.
 """
@@ -77,7 +80,10 @@ def lesson_work(transcript: Transcript) -> LessonWork:
             work.step_seconds[step] = work.step_seconds.get(step, 0.0) + max(0.0, t - since)
             current = None
 
+    upto = transcript.chain_line
     for event in transcript.events:
+        if upto is not None and event.line >= upto:
+            break
         kind, last_t = event.kind, event.t
         if kind == "lesson":
             work.recorded_events = True

@@ -136,6 +136,7 @@ def test_a_hand_edited_transcript_is_caught(handin, tmp_path):
     rows = {r["student"]: r for r in report["rows"]}
     assert rows["Ada Lovelace"]["verified"] == rows["Bob"]["verified"] == "edited"
     assert "hash chain breaks at line" in rows["Bob"]["verified_detail"]
+    assert rows["Bob"]["steps_passed"] == 1            # the step added by hand does not count
     verified = {r["student"]: r for r in report_json(tmp_path, "--verify", handin / "mailbox")["rows"]}
     assert verified["Ada Lovelace"]["verified"] == "differs"
     assert "records reply code 250" in verified["Ada Lovelace"]["verified_detail"]
