@@ -51,7 +51,22 @@ def _facts(transcript: Transcript, s: Summary) -> list[tuple[str, str]]:
         ("4xx replies", str(s.replies_4xx)), ("5xx replies", str(s.replies_5xx)),
         ("lesson", s.lesson or "none"), ("steps passed", ", ".join(s.steps) or "none"),
         ("recorded with", f"smtp-shell {h.get('tool_version') or '?'}"),
-    ]
+    ] + _grading_facts(transcript)
+
+
+def _grading_facts(transcript: Transcript) -> list[tuple[str, str]]:
+    """Who recorded it, how the lesson went (grading.py) and whether the hash chain holds."""
+    from smtp_shell.transcript.grading import lesson_work
+
+    out = [("student", transcript.student)] if transcript.student else []
+    work = lesson_work(transcript) if transcript.lesson else None
+    if work is not None and work.recorded_events:
+        out.append(("lesson result", f"{work.passed} of {work.total or '?'} steps passed; {work.attempts} attempts "
+                                     f"({work.failed} failed), {work.hints} hints, {work.skips} skips, "
+                                     f"{work.restarts} restarts; {work.outcome}"))
+    chain = {"intact": "intact", "absent": "none (recorded before it existed)"}.get(transcript.chain)
+    out.append(("hash chain", chain or f"broken: {transcript.chain}"))
+    return out
 
 
 # ---- Markdown ------------------------------------------------------------------------------
