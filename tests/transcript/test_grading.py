@@ -222,3 +222,20 @@ def test_unknown_event_kinds_are_skipped_and_the_chain_still_holds(tmp_path):
     rec.close(0)
     transcript = read_transcript(tmp_path / "future.jsonl")
     assert transcript.skipped == 1 and transcript.chain == "intact" and transcript.complete
+
+
+@pytest.mark.timeout(120)
+def test_every_lessons_golden_run_is_verified_by_its_lab(tmp_path):
+    """STARTTLS, AUTH (masked on both sides), pipelining, message bodies, 421 hang-ups: the lab's log
+    and the student's transcript agree for every bundled lesson's golden solution."""
+    from tests.lessons.helpers import LESSONS, golden_lines
+
+    for lesson in LESSONS:
+        run = cli(["lesson", lesson.id, "--batch", "--record-dir", tmp_path / "handin", "--mailbox", tmp_path / "lab",
+                   "--student", "Golden"], tmp_path, "\n".join(golden_lines(lesson)) + "\n")
+        assert run.returncode == 0, lesson.id + run.stdout[-1500:] + run.stderr
+    rows = report_json(tmp_path, "--verify", tmp_path / "lab")["rows"]
+    assert len(rows) == len(LESSONS)
+    for row in rows:
+        assert row["verified"] == "verified" and row["completed"], row
+        assert row["steps_passed"] == row["steps_total"] and row["failed_attempts"] == 0, row
