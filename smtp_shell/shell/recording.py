@@ -5,7 +5,7 @@ Why this exists: the transcript layer knows how to write and read sessions but n
 session as a listener, shows it in the toolbar, and gives `replay --against` a real
 `SessionDriver` so the re-run is the same client code a student uses.
 
-`:record` without a file name writes `transcripts/session-YYYYmmdd-HHMMSS.jsonl` under the
+`:record` without a file name writes `transcripts/session-YYYYmmdd-HHMMSS-RANDOM.jsonl` under the
 current folder (where students find it to hand in). An existing file is never overwritten
 unless `--force` is given. AUTH secrets are never recorded; there is no option to record them.
 """
@@ -25,8 +25,11 @@ from smtp_shell.transcript.recorder import Recorder
 
 
 def default_path(now: _dt.datetime | None = None) -> Path:
+    """`transcripts/session-YYYYmmdd-HHMMSS-RANDOM.jsonl`: two recordings started in the same second differ."""
+    import secrets
+
     now = now or _dt.datetime.now()
-    return Path("transcripts") / f"session-{now:%Y%m%d-%H%M%S}.jsonl"
+    return Path("transcripts") / f"session-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}.jsonl"
 
 
 def toolbar_label(recorder: Recorder) -> str:
@@ -72,7 +75,9 @@ async def _record(shell, args: str) -> None:
         raise ValueError(f"Already recording to {current.path}; type :record stop first")
     path = Path(words[0]) if words else default_path()
     try:
-        recorder = start_recording(path, shell.driver.target, force)
+        from smtp_shell.identity import student_name
+
+        recorder = start_recording(path, shell.driver.target, force, student=student_name(None, interactive=False))
     except TranscriptError as exc:
         raise ValueError(str(exc)) from None
     atexit.register(recorder.close)  # a normal exit writes the end event even without :record stop

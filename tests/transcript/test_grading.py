@@ -239,3 +239,21 @@ def test_every_lessons_golden_run_is_verified_by_its_lab(tmp_path):
     for row in rows:
         assert row["verified"] == "verified" and row["completed"], row
         assert row["steps_passed"] == row["steps_total"] and row["failed_attempts"] == 0, row
+
+
+def test_record_without_a_name_never_reuses_a_file_name_within_a_second():
+    import datetime as dt
+
+    from smtp_shell.shell.recording import default_path
+
+    now = dt.datetime(2026, 12, 1, 9, 30, 0)
+    names = {default_path(now).name for _ in range(20)}
+    assert len(names) == 20 and all(n.startswith("session-20261201-093000-") for n in names)
+
+
+def test_verify_needs_a_lab_folder(tmp_path):
+    (tmp_path / "handin").mkdir()
+    result = cli(["report", tmp_path / "handin", "--verify", tmp_path / "nowhere"], tmp_path)
+    assert result.returncode == 1 and "is not a folder; give the lab's mailbox folder" in result.stderr
+    result = cli(["report", tmp_path / "handin", "--format", "html"], tmp_path)
+    assert result.returncode == 1 and "-o class.html" in result.stderr
