@@ -13,7 +13,11 @@ def test_report_shows_the_shipped_examples(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "(no name)" in result.stdout and "(free session)" in result.stdout
     report = json.loads(cli(["report", ROOT / "transcripts", "--format", "json"], tmp_path).stdout)
-    assert report["rows"][0]["runs"] == len(SHIPPED)
+    free, lesson = report["rows"]   # "(no name)" sorts before "Sample Student"
+    assert free["runs"] == len(SHIPPED) - 1 and free["lesson"] == "(free session)"
+    assert (lesson["student"], lesson["lesson"], lesson["steps_passed"], lesson["steps_total"], lesson["attempts"],
+            lesson["failed_attempts"], lesson["hints"], lesson["completed"], lesson["verified"]) == \
+        ("Sample Student", "first-message", 6, 6, 8, 2, 2, True, "unchecked")
     rows = {r["file"]: r for r in report["files"]}
     assert set(rows) == {p.name for p in SHIPPED}
     assert all(r["status"] == "complete" for r in rows.values())
