@@ -80,7 +80,7 @@ def student_name(given: str | None, *, interactive: bool, ask: Callable[[str], s
     try:
         answer = ask("Your name, for your lesson transcripts (asked once; kept in "
                      f"{config_path()}; Enter to skip): ")
-    except (EOFError, KeyboardInterrupt):
+    except (EOFError, KeyboardInterrupt, OSError):
         return None
     name = clean_name(answer)
     if name:

@@ -140,7 +140,11 @@ def _open_recording(lesson: Lesson, args, target: str, student: str | None):
     from smtp_shell.transcript.format import TranscriptError
 
     for _ in range(5):
-        path = _record_path(lesson, args.record_dir, student)
+        try:
+            path = _record_path(lesson, args.record_dir, student)
+        except OSError as exc:  # the data folder cannot be created
+            raise TranscriptError(f"cannot create the folder for transcripts ({exc.strerror or exc}); "
+                                  "set SMTP_SHELL_HOME to a writable folder or give --record-dir DIR") from None
         try:
             return start_recording(path, target, lesson=lesson.id, student=student), path
         except TranscriptError:
@@ -152,7 +156,7 @@ def _open_recording(lesson: Lesson, args, target: str, student: str | None):
 def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
     recorder = None
     path = None
-    student = _student(args)
+    student = None if args.no_record else _student(args)  # asked only when there is a transcript to name
     if not args.no_record:
         from smtp_shell.transcript.format import TranscriptError
 
