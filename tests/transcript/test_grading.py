@@ -257,3 +257,22 @@ def test_verify_needs_a_lab_folder(tmp_path):
     assert result.returncode == 1 and "is not a folder; give the lab's mailbox folder" in result.stderr
     result = cli(["report", tmp_path / "handin", "--format", "html"], tmp_path)
     assert result.returncode == 1 and "-o class.html" in result.stderr
+
+
+def test_a_restarted_lesson_never_shows_more_steps_than_it_has(tmp_path):
+    from smtp_shell.transcript.recorder import Recorder
+    from tests.transcript.helpers import Clock
+
+    rec = Recorder(tmp_path / "handin" / "r.jsonl", target="x", clock=Clock(), lesson="three", student="Dee")
+    rec.lesson_event("lesson", id="three", title="Three steps", version="1", steps=3, student="Dee")
+    for run in ([1], [1, 2, 3]):
+        for step in run:
+            rec.lesson_event("step", step=step, title=f"s{step}")
+            rec.lesson_event("attempt", step=step, passed=True, reason="")
+            rec.marker(f"step {step} passed: s{step}")
+        if run == [1]:
+            rec.lesson_event("restart", step=2)
+    rec.lesson_event("outcome", outcome="completed", passed=3, total=3)
+    rec.close(0)
+    (row,) = report_json(tmp_path)["rows"]
+    assert (row["steps_passed"], row["steps_total"], row["restarts"], row["attempts"]) == (3, 3, 1, 4)
