@@ -128,22 +128,26 @@ def _grid(rows: list[GradeRow], link_dir: str) -> str:
             f'<tbody>{"".join(body)}</tbody></table>')
 
 
-def _details(rows: list[GradeRow], link_dir: str) -> str:
+def _td(value, sort=None, href: str | None = None) -> str:
     esc = escaping.html_text
+    key = "" if sort is None else f' data-sort="{esc(sort)}"'
+    body = f'<a href="{href}">{esc(value)}</a>' if href else esc(value)
+    return f"<td{key}>{body}</td>"
+
+
+def _details(rows: list[GradeRow], link_dir: str) -> str:
     heads = ["student", "lesson", "steps passed", "of", "attempts", "failed", "hints", "skips", "restarts",
              "outcome", "time", "verified", "runs"]
     body = []
     for row in rows:
         link = escaping.url_part(f"{link_dir}/{export_name(row.best)}")
-        values = [(row.student, None), (row.lesson, None), (row.passed, row.passed), (row.total or "", row.total or ""),
-                  (row.attempts, row.attempts), (row.failed, row.failed), (row.hints, row.hints),
-                  (row.skips, row.skips), (row.restarts, row.restarts), (row.outcome, None),
-                  (duration(row.seconds), round(row.seconds)),
-                  (row.check + (f" - {row.check_detail}" if row.check_detail else ""), None), (len(row.files), None)]
-        tds = "".join(f'<td{"" if key is None else " data-sort=" + chr(34) + str(key) + chr(34)}>{esc(value)}</td>'
-                      for value, key in values)
-        tds = tds.replace(f"<td>{esc(row.lesson)}</td>", f'<td><a href="{link}">{esc(row.lesson)}</a></td>', 1)
-        body.append(f"<tr>{tds}</tr>")
+        cells = [_td(row.student), _td(row.lesson, href=link), _td(row.passed, row.passed),
+                 _td(row.total or "", row.total or ""), _td(row.attempts, row.attempts), _td(row.failed, row.failed),
+                 _td(row.hints, row.hints), _td(row.skips, row.skips), _td(row.restarts, row.restarts),
+                 _td(row.outcome), _td(duration(row.seconds), round(row.seconds)),
+                 _td(row.check + (f" - {row.check_detail}" if row.check_detail else "")),
+                 _td(len(row.files), len(row.files))]
+        body.append(f"<tr>{''.join(cells)}</tr>")
     head = "".join(f'<th scope="col"><button type="button">{h}</button></th>' for h in heads)
     return f'<table id="details" class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
