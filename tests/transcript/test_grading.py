@@ -276,3 +276,23 @@ def test_a_restarted_lesson_never_shows_more_steps_than_it_has(tmp_path):
     rec.close(0)
     (row,) = report_json(tmp_path)["rows"]
     assert (row["steps_passed"], row["steps_total"], row["restarts"], row["attempts"]) == (3, 3, 1, 4)
+
+
+def test_odd_grading_events_are_rows_not_tracebacks(tmp_path):
+    from tests.transcript.helpers import lesson_transcript
+
+    handin = tmp_path / "handin"
+    base = lesson_transcript(handin / "base.jsonl", student="Odd", lesson="first-contact", passed=[1]).read_text()
+    header, *events = base.splitlines(keepends=True)
+    odd = {"wrong-type.jsonl": '{"t": 1, "k": "attempt", "step": "2", "passed": true}\n',
+           "huge-step.jsonl": '{"t": 1, "k": "attempt", "step": 99999999999, "passed": true}\n',
+           "odd-outcome.jsonl": '{"t": 1, "k": "outcome", "outcome": "\\u001b[2Jwon", "steps": "all"}\n'}
+    for name, line in odd.items():
+        (handin / name).write_text(header + "".join(events[:-1]) + line + events[-1])
+    for fmt in ("table", "csv", "json"):
+        result = cli(["report", handin, "--format", fmt], tmp_path)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    files = {f["file"]: f for f in report_json(tmp_path)["files"]}
+    assert files["wrong-type.jsonl"]["status"] == "unreadable"
+    assert files["huge-step.jsonl"]["steps_passed"] == 1 and files["huge-step.jsonl"]["verified"] == "edited"
+    assert files["odd-outcome.jsonl"]["outcome"] == "abandoned"
