@@ -165,9 +165,9 @@ def _transcript_command(module: str, name: str):
 
 
 TRANSCRIPT_COMMANDS: dict = {  # name -> handler(args) -> int, filled by the transcript tools
-    "replay": _transcript_command("smtp_shell.lessons.labsetup", "cmd_replay"),
+    "replay": _transcript_command("smtp_shell.lessons.transcripts", "cmd_replay"),
     "export": _transcript_command("smtp_shell.transcript.commands", "cmd_export"),
-    "report": _transcript_command("smtp_shell.transcript.commands", "cmd_report"),
+    "report": _transcript_command("smtp_shell.lessons.transcripts", "cmd_report"),
     "diff": _transcript_command("smtp_shell.transcript.commands", "cmd_diff"),
 }
 

@@ -87,7 +87,8 @@ def cmd_export(args) -> int:
     return _write(export(transcript, args.format, gloss=args.gloss), args.output)
 
 
-def cmd_report(args) -> int:
+def cmd_report(args, rejudge=None) -> int:
+    """`rejudge(transcript, labdir)`, from the lessons layer: the lesson's checks over the conversation."""
     from smtp_shell.transcript.report import (
         collect,
         grade_rows,
@@ -101,7 +102,7 @@ def cmd_report(args) -> int:
     labdir = getattr(args, "verify", None)
     if labdir is not None and not Path(labdir).is_dir():
         return _fail(f"{labdir} is not a folder; give the lab's mailbox folder (its _logs hold the session logs)")
-    results = collect(folder, Path(labdir) if labdir is not None else None)
+    results = collect(folder, Path(labdir) if labdir is not None else None, rejudge)
     rows = grade_rows(results)
     if args.format == "csv":
         return _write(to_csv(rows), args.output)

@@ -88,7 +88,7 @@ def transcript_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.jsonl") if p.is_file())
 
 
-def _file_result(path: Path, name: str, transcript: Transcript, sessions) -> FileResult:
+def _file_result(path: Path, name: str, transcript: Transcript, sessions, rejudge=None) -> FileResult:
     result = FileResult(name, path, summarize(transcript, name))
     result.student = escaping.text(transcript.student) if transcript.student else UNKNOWN_STUDENT
     if transcript.lesson or any(e.kind in ("lesson", "marker") for e in transcript.events):
@@ -101,13 +101,14 @@ def _file_result(path: Path, name: str, transcript: Transcript, sessions) -> Fil
     if sessions is not None:
         from smtp_shell.transcript.verify import verify
 
-        verdict = verify(transcript, sessions)
+        verdict = verify(transcript, sessions, rejudge=rejudge)
         result.check, result.check_detail = verdict.status, verdict.detail
     return result
 
 
-def collect(folder: Path, labdir: Path | None = None) -> list[FileResult]:
-    """A result per transcript under `folder` (bad files get a result with the problem)."""
+def collect(folder: Path, labdir: Path | None = None, rejudge=None) -> list[FileResult]:
+    """A result per transcript under `folder` (bad files get a result with the problem).
+    With `labdir`, each is verified; `rejudge(transcript, labdir)` also re-runs a lesson's checks."""
     sessions = None
     if labdir is not None:
         from smtp_shell.transcript.verify import load_sessions
@@ -117,7 +118,8 @@ def collect(folder: Path, labdir: Path | None = None) -> list[FileResult]:
     for path in transcript_files(folder):
         name = path.relative_to(folder).as_posix()
         try:
-            out.append(_file_result(path, name, read_transcript(path), sessions))
+            judge = (lambda t: rejudge(t, labdir)) if rejudge is not None and labdir is not None else None
+            out.append(_file_result(path, name, read_transcript(path), sessions, judge))
         except TranscriptError as exc:
             out.append(FileResult(name, path, Summary(file=name, problem=str(exc).replace(str(path), name)),
                                   check="unreadable", check_detail="the file cannot be read"))

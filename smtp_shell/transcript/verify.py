@@ -9,6 +9,10 @@ every reply line the server sent (codes, text, accepted message ids). Secrets ar
 both sides. The hash chain is checked too: a broken chain is a difference even where the
 server's record matches (a step marker added by hand changes no server line).
 
+When the lesson is installed, its checks are then run again over the verified conversation
+(lessons/rejudge.py, handed in from above): a step recorded as passed that they do not pass is
+a difference too, so a forged "step passed" with a recomputed chain is caught as well.
+
 Verdicts: `verified`, `differs` (with the first difference), `no server record` (no
 connection of the transcript carries a lab session id that LABDIR has a log for).
 """
@@ -156,7 +160,25 @@ def _compare(conn: _Connection, server: ServerSession) -> str | None:
     return None
 
 
-def verify(transcript: Transcript, sessions: dict[str, ServerSession]) -> Verdict:
+def _unsupported_claims(transcript: Transcript, rejudge) -> str | None:
+    """A step recorded as passed that the lesson's checks do not pass on this conversation."""
+    from smtp_shell.transcript.grading import lesson_work
+
+    work = lesson_work(transcript)
+    if not work.recorded_events or not work.passed_steps:
+        return None
+    judged = rejudge(transcript)
+    if judged is None or judged.note:
+        return None
+    for step in work.passed_steps:
+        if step not in judged.passed and step not in judged.unjudged:
+            return (f"step {step} is recorded as passed, but the lesson's check does not pass on the "
+                    "conversation the server saw")
+    return None
+
+
+def verify(transcript: Transcript, sessions: dict[str, ServerSession], rejudge=None) -> Verdict:
+    """`rejudge(transcript)` -> an object with `passed`, `unjudged` and `note` (lessons/rejudge.py), or None."""
     conns = [c for c in connections(transcript) if c.commands or c.replies]
     known = [c for c in conns if c.session_id and c.session_id in sessions]
     chain = None
@@ -176,4 +198,7 @@ def verify(transcript: Transcript, sessions: dict[str, ServerSession]) -> Verdic
             return Verdict("differs", problem, [c.session_id or "" for c in known])
     if chain:
         return Verdict("differs", chain, [c.session_id or "" for c in known])
+    claim = _unsupported_claims(transcript, rejudge) if rejudge is not None else None
+    if claim:
+        return Verdict("differs", claim, [c.session_id or "" for c in known])
     return Verdict("verified", "", [c.session_id or "" for c in known])

@@ -145,6 +145,40 @@ def test_a_hand_edited_transcript_is_caught(handin, tmp_path):
     assert "Ada Lovelace, first-contact: differs" in " ".join(table.split())
 
 
+def _recompute_chain(path) -> None:
+    """What a determined forger does: recompute every hash after editing."""
+    from smtp_shell.transcript.format import chain_start, chained_line
+
+    header, *events = path.read_text(encoding="utf-8").splitlines()
+    link = chain_start(header.encode("utf-8"))
+    out = [header + "\n"]
+    for line in events:
+        text, link = chained_line(link, json.loads(line))
+        out.append(text)
+    path.write_text("".join(out), encoding="utf-8")
+
+
+@pytest.mark.timeout(120)
+def test_a_forged_step_with_a_recomputed_chain_is_caught_by_verify(handin, tmp_path):
+    folder = tmp_path / "handin"
+    shutil.copytree(handin / "handin", folder)
+    bob = next(folder.glob("first-contact-bob-*.jsonl"))
+
+    def add_step(lines):
+        event = json.loads(lines[-3])
+        attempt = {"t": event["t"], "k": "attempt", "step": 2, "passed": True, "reason": ""}
+        return lines[:-2] + [json.dumps(attempt) + "\n"] + lines[-2:]
+
+    _edit(bob, add_step)
+    _recompute_chain(bob)
+    rows = {r["student"]: r for r in report_json(tmp_path)["rows"]}
+    assert rows["Bob"]["steps_passed"] == 2 and rows["Bob"]["verified"] == "unchecked"   # the chain alone is fooled
+    rows = {r["student"]: r for r in report_json(tmp_path, "--verify", handin / "mailbox")["rows"]}
+    assert rows["Bob"]["verified"] == "differs", rows["Bob"]
+    assert "step 2 is recorded as passed, but the lesson's check does not pass" in rows["Bob"]["verified_detail"]
+    assert rows["Ada Lovelace"]["verified"] == "verified"   # her mistakes, hints and skip re-judge the same
+
+
 def test_two_lessons_started_in_the_same_second_get_two_files(tmp_path, monkeypatch):
     import datetime as real_dt
 
