@@ -137,7 +137,7 @@ def _table_text(folder: Path, rows, results, args) -> str:
     table, dropped = to_table(rows, folder, console.width)
     console.print(table)
     console.print()
-    for line in footnotes(rows, results, dropped):
+    for line in footnotes(rows, results, dropped, verified=getattr(args, "verify", None) is not None):
         console.print(Text(line), soft_wrap=False)
     return buf.getvalue()
 

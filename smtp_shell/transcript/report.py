@@ -275,11 +275,12 @@ def to_table(rows: list[GradeRow], folder: Path, width: int = 80) -> tuple[Table
     return table, dropped
 
 
-def footnotes(rows: list[GradeRow], results: list[FileResult], dropped: list[str]) -> list[str]:
+def footnotes(rows: list[GradeRow], results: list[FileResult], dropped: list[str], verified: bool = False) -> list[str]:
     """Lines printed under the table: what was left out, what differs, which files are unreadable."""
     out = []
     out.append("steps: passed/total in the last run; tries: checks of a step (passed or not); time: minutes "
-               "and seconds on the lesson; verified: - not checked (use --verify LABDIR)")
+               "and seconds on the lesson; " + ("verified: against the lab's session logs and the lesson's checks"
+                                                 if verified else "verified: - not checked (use --verify LABDIR)"))
     if dropped:
         out.append(f"Left out to fit the width: {', '.join(dropped)} (--format csv or json has every column).")
     for row in rows:
