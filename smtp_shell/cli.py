@@ -7,12 +7,12 @@ so `smtp-shell explain 550` or batch mode never pays for prompt_toolkit's import
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from smtp_shell import __version__
 from smtp_shell.address import parse_hostport
-from smtp_shell.status import ExitStatus
+from smtp_shell.environment import Environment
+from smtp_shell.status import ExitStatus, fail
 
 EPILOG = """\
 examples:
@@ -172,9 +172,19 @@ TRANSCRIPT_COMMANDS: dict = {  # name -> handler(args) -> int, filled by the tra
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    """Run one `smtp-shell` command; its exit status. `env` supplies the streams (tests pass StringIOs)."""
+    env = env or Environment()
+    with env.active():
+        return _main(argv, env)
+
+
+def _main(argv: list[str] | None, env: Environment) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) or a usage error (2): argparse has printed why
+        return int(exc.code) if isinstance(exc.code, int) else int(ExitStatus.USAGE)
     try:
         handler = {
             None: _cmd_default,
@@ -187,13 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         }[args.command]
         return int(handler(args))
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        print("\ninterrupted", file=env.stderr)
         return ExitStatus.INTERRUPTED
-
-
-def _fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> int:
-    print(f"smtp-shell: {message}", file=sys.stderr)
-    return status
 
 
 def _session_options(args, host: str, port: int, **extra):
@@ -209,7 +214,7 @@ def _session_options(args, host: str, port: int, **extra):
 
 def _run_session(options, batch: bool, student: str | None = None) -> int:
     if options.cafile is not None and not options.cafile.is_file():
-        return _fail(f"the CA file {options.cafile} does not exist; give the path of a PEM certificate")
+        return fail(f"the CA file {options.cafile} does not exist; give the path of a PEM certificate")
     recorder = None
     if options.record is not None:
         from smtp_shell.identity import student_name
@@ -220,32 +225,17 @@ def _run_session(options, batch: bool, student: str | None = None) -> int:
             recorder = start_recording(options.record, options.target, force=options.record_force,
                                        student=student_name(student, interactive=False))
         except TranscriptError as exc:
-            return _fail(str(exc))
-    listeners = [recorder] if recorder is not None else []
-    status: int = ExitStatus.ERROR
-    try:
-        if batch or not sys.stdin.isatty():
-            from smtp_shell.shell.batch import run_batch
+            return fail(str(exc))
+    from smtp_shell.shell.runner import run_session
 
-            status = run_batch(options, listeners=listeners)
-        else:
-            from smtp_shell.shell.recording import show_in_toolbar
-            from smtp_shell.shell.repl import run_repl
-
-            status = run_repl(options, listeners=listeners,
-                              on_ready=show_in_toolbar(recorder) if recorder is not None else None)
-        return status
-    finally:
-        if recorder is not None:
-            recorder.close(status)
-            print(f"smtp-shell: the transcript is in {recorder.path}", file=sys.stderr)
+    return run_session(options, batch=batch, listeners=[recorder] if recorder is not None else [], recorder=recorder)
 
 
 def _cmd_connect(args) -> int:
     try:
         host, port = parse_hostport(args.server, 465 if args.tls else 25)
     except ValueError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     return _run_session(_session_options(args, host, port), args.batch, args.student)
 
 
@@ -256,7 +246,7 @@ def _cmd_default(args) -> int:
         server = LabServer(LabConfig(host="127.0.0.1", port=0))
         server.start()
     except Exception as exc:  # the lab server explains its own failures in one sentence
-        return _fail(f"could not start the lab server: {exc}")
+        return fail(f"could not start the lab server: {exc}")
     try:
         print(f"Lab server on {server.host}:{server.port}; received mail is saved in {server.mailbox} "
               f"(log in as {server.default_account_hint()}).")
@@ -291,7 +281,7 @@ def _cmd_explain(args) -> int:
 
     entry = lookup(args.code)
     if entry is None:
-        return _fail(f"{args.code!r} is not a reply code (like 550) or an enhanced status code (like 5.7.8) that smtp-shell knows")
+        return fail(f"{args.code!r} is not a reply code (like 550) or an enhanced status code (like 5.7.8) that smtp-shell knows")
     render_explanation(make_console(), entry)
     return ExitStatus.OK
 

@@ -9,7 +9,6 @@ a client is passed to rich as `Text` (never as markup) and with control characte
 from __future__ import annotations
 
 import ipaddress
-import sys
 import threading
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from rich.tree import Tree
 from smtp_shell import paths
 from smtp_shell.address import format_hostport, parse_hostport
 from smtp_shell.lab.safetext import visible
-from smtp_shell.status import ExitStatus
+from smtp_shell.status import ExitStatus, fail
 
 
 def _console(wide: bool = False, soft_wrap: bool = False) -> Console:
@@ -29,11 +28,6 @@ def _console(wide: bool = False, soft_wrap: bool = False) -> Console:
     if wide and not console.is_terminal:
         console.width = max(console.width, 160)  # piped or captured output: do not squeeze tables
     return console
-
-
-def _fail(message: str) -> int:
-    print(f"smtp-shell: {message}", file=sys.stderr)
-    return ExitStatus.ERROR
 
 
 def parse_listen(text: str, default_port: int = 8025) -> tuple[str, int]:
@@ -64,9 +58,9 @@ def run_lab(args) -> int:
         users = dict(parse_user(u) for u in args.user)
         faults = Faults.from_toml(args.faults) if args.faults else Faults()
     except (ValueError, AccountError, FaultsError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     if args.tls_port is not None and not 0 <= args.tls_port <= 65535:
-        return _fail(f"--tls-port {args.tls_port} is not a port; use 0 to 65535, e.g. --tls-port 8465")
+        return fail(f"--tls-port {args.tls_port} is not a port; use 0 to 65535, e.g. --tls-port 8465")
     out = _console(soft_wrap=True)  # paths and fingerprints stay on one line, copyable
     config = LabConfig(host=host, port=port, tls_port=args.tls_port, mailbox=args.mailbox, users=users,
                        allow_plain_auth=args.allow_plain_auth, faults=faults)
@@ -74,7 +68,7 @@ def run_lab(args) -> int:
         server = LabServer(config, on_event=_event_printer(out))
         server.start()
     except LabError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     try:
         _banner(out, server, config)
         stopped = threading.Event()
@@ -122,14 +116,14 @@ def run_mailbox(args) -> int:
     if "show" in positional[:2]:
         at = positional.index("show")
         if len(positional) != at + 2:
-            return _fail("`mailbox show` needs one message ID, e.g. smtp-shell mailbox show 3")
+            return fail("`mailbox show` needs one message ID, e.g. smtp-shell mailbox show 3")
         show_id = positional[at + 1]
         positional = positional[:at]
     if len(positional) > 1:
-        return _fail("give at most one mailbox folder, or `show ID`; see smtp-shell mailbox --help")
+        return fail("give at most one mailbox folder, or `show ID`; see smtp-shell mailbox --help")
     root = Path(positional[0]) if positional else args.mailbox or paths.default_mailbox()
     if not root.is_dir():
-        return _fail(f"there is no mailbox folder {root}; start `smtp-shell lab` and send a message, "
+        return fail(f"there is no mailbox folder {root}; start `smtp-shell lab` and send a message, "
                      f"or give the folder with --mailbox DIR")
     mailbox = Mailbox(root)
     if show_id is None:
@@ -141,7 +135,7 @@ def run_mailbox(args) -> int:
     try:
         row, message = mailbox.find(show_id)
     except MailboxError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     return _show(message, row)
 
 
@@ -178,7 +172,7 @@ def _show(message, row) -> int:
     try:
         msg = message.parse()
     except OSError as exc:
-        return _fail(f"cannot read {message.path} ({exc.strerror}); check the file's permissions")
+        return fail(f"cannot read {message.path} ({exc.strerror}); check the file's permissions")
     title = f"message {message.id}" + (f" (row {row})" if row else "")
     out.print(Text(title, style="bold"))
     out.print(Text(f"file: {message.path}", style="dim"))

@@ -24,6 +24,7 @@ from smtp_shell.lessons.facts import Facts, Happening
 from smtp_shell.lessons.model import Lesson
 from smtp_shell.lessons.progress import Progress
 from smtp_shell.protocol.catalogue import lookup
+from smtp_shell.protocol.model import SessionModel
 from smtp_shell.render import Renderer
 from smtp_shell.shell import lessonui
 from smtp_shell.shell.driver import Listener
@@ -38,6 +39,7 @@ class LessonEngine(Listener):
         self.lesson = lesson
         self.student = student
         self.outcome: str | None = None
+        self._end_recorded = False
         self.console = console
         self.facts = Facts(mailbox=mailbox)
         self.progress = progress
@@ -90,8 +92,9 @@ class LessonEngine(Listener):
     def lesson_command(self, shell) -> None:
         """The shell this lesson runs in (called from on_ready and from every lesson command)."""
         self.shell, self.driver = shell, shell.driver
-        shell.extras["lesson"] = self
-        shell.extras["toolbar_extra"] = self.toolbar_text
+        self.watch(shell.driver.core.model)
+        shell.lesson = self
+        shell.toolbar_extra = self.toolbar_text
 
     def toolbar_text(self) -> str:
         if self.complete:
@@ -100,21 +103,17 @@ class LessonEngine(Listener):
                f"{lessonui.marks_line(self.states, self.index)}"
 
     # -- what the session does (Listener) -------------------------------------------------------
-    def connected(self, target: str, tls: bool = False) -> None:
-        self.facts.connected(tls)
-
-    def closed(self, reason: str) -> None:
-        self.facts.closed()
+    def watch(self, session: SessionModel) -> None:
+        self.facts.session = session
 
     def tls_info(self, info) -> None:
-        self.facts.tls_started()
         self._offer(Happening("tls"))
 
     def sent(self, outgoing, *, tls: bool = False) -> None:
         self.facts.sent(outgoing)
 
     def server_reply(self, event, *, tls: bool = False) -> None:
-        self.facts.reply(event, tls)
+        self.facts.reply(event)
         if event.kind == "greeting" and self._show_on_greeting:
             self._show_on_greeting = False
             self.show_step()
@@ -285,10 +284,16 @@ class LessonEngine(Listener):
         self._reset()
         self.console.print(f"Starting {self.lesson.title} over from step 1 on a new connection.")
 
-    def end_of_session(self, interrupted: bool = False) -> None:
-        """The session is over: a summary if the lesson was left unfinished, and the outcome recorded."""
-        if not self.complete:
+    def record_end(self, interrupted: bool = False) -> None:
+        """The session is over: record how an unfinished lesson ended (while the transcript is open)."""
+        if not self.complete and not self._end_recorded:
+            self._end_recorded = True
             self._record_outcome("interrupted" if interrupted else "abandoned")
+
+    def end_of_session(self, interrupted: bool = False) -> None:
+        """The session is over: the outcome recorded (if not yet) and a summary if the lesson was left unfinished."""
+        self.record_end(interrupted)
+        if not self.complete:
             self.summary()
 
 

@@ -27,7 +27,8 @@ from rich.console import Console
 from smtp_shell.lessons.engine import LessonEngine, lesson_version
 from smtp_shell.lessons.facts import Facts
 from smtp_shell.protocol.errors import LocalProtocolError
-from smtp_shell.protocol.session import ClientSession, ReplyEvent
+from smtp_shell.protocol.events import ReplyEvent
+from smtp_shell.protocol.session import ClientSession
 from smtp_shell.transcript.format import event_bytes
 from smtp_shell.transcript.replay import tls_info_of
 
@@ -61,11 +62,11 @@ class _LabFacts(Facts):
         self.saved.extend(found)
         return found
 
-    def reply(self, event, tls: bool) -> None:
+    def reply(self, event: ReplyEvent) -> None:
         if event.verb == "<dot>":
             match = _SAVED_AS.search(" ".join(event.reply.lines))
             self.saved_id = match.group(1) if match else None
-        super().reply(event, tls)
+        super().reply(event)
 
 
 def _send(core: ClientSession, event):
@@ -94,7 +95,8 @@ def rejudge(transcript, lesson, labdir: Path | None = None) -> Rejudged:
         kind = event.kind
         if kind == "connect":
             tls = bool(event.get("tls"))
-            core.connected(tls)
+            core.connected(tls=tls)
+            engine.watch(core.model)
             engine.connected(event.get("target", ""), tls)
         elif kind == "c":
             outgoing = _send(core, event)

@@ -11,13 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from smtp_shell.status import ExitStatus
+from smtp_shell.status import ExitStatus, fail, log_error
 from smtp_shell.transcript.format import TranscriptError
-
-
-def _fail(message: str) -> int:
-    print(f"smtp-shell: {message}", file=sys.stderr)
-    return int(ExitStatus.ERROR)
 
 
 def _read(path: Path):
@@ -25,7 +20,7 @@ def _read(path: Path):
 
     transcript = read_transcript(path)
     if not transcript.complete:
-        print(f"smtp-shell: note: {path} is incomplete ({transcript.problem}); showing what it holds.", file=sys.stderr)
+        log_error(f"note: {path} is incomplete ({transcript.problem}); showing what it holds.")
     return transcript
 
 
@@ -34,21 +29,21 @@ def cmd_replay(args, run_against=None, stdin=None, stdout=None) -> int:
     from smtp_shell.transcript.replay import play, screen_events
 
     if args.speed <= 0:
-        return _fail(f"--speed {args.speed:g} is not a speed; give a number above 0, e.g. --speed 2")
+        return fail(f"--speed {args.speed:g} is not a speed; give a number above 0, e.g. --speed 2")
     if args.idle_limit is not None and args.idle_limit < 0:
-        return _fail("--idle-limit must be 0 seconds or more, e.g. --idle-limit 2")
+        return fail("--idle-limit must be 0 seconds or more, e.g. --idle-limit 2")
     try:
         transcript = _read(args.file)
     except TranscriptError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     if args.against:
         if run_against is None:
-            return _fail("--against is not available here; run it as `smtp-shell replay FILE --against lab`")
+            return fail("--against is not available here; run it as `smtp-shell replay FILE --against lab`")
         return int(run_against(transcript, args))
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     interactive = stdin.isatty() and stdout.isatty()
     if args.step and not interactive:
-        return _fail("--step needs a terminal to press keys in; use --no-timing to print the whole session at once")
+        return fail("--step needs a terminal to press keys in; use --no-timing to print the whole session at once")
     console = make_console(args.no_color, file=stdout)
     renderer = Renderer(console, gloss=args.gloss)
     events = screen_events(transcript.events)
@@ -72,7 +67,7 @@ def _write(text: str, out: Path | None) -> int:
     try:
         Path(out).write_text(text, encoding="utf-8")
     except OSError as exc:
-        return _fail(f"cannot write {out} ({exc.strerror or exc}); choose a file in a folder you can write to")
+        return fail(f"cannot write {out} ({exc.strerror or exc}); choose a file in a folder you can write to")
     print(f"wrote {out}", file=sys.stderr)
     return int(ExitStatus.OK)
 
@@ -83,7 +78,7 @@ def cmd_export(args) -> int:
     try:
         transcript = _read(args.file)
     except TranscriptError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     return _write(export(transcript, args.format, gloss=args.gloss), args.output)
 
 
@@ -98,10 +93,10 @@ def cmd_report(args, rejudge=None) -> int:
 
     folder = Path(args.folder)
     if not folder.is_dir():
-        return _fail(f"{folder} is not a folder; give the folder that holds the transcripts (.jsonl files)")
+        return fail(f"{folder} is not a folder; give the folder that holds the transcripts (.jsonl files)")
     labdir = getattr(args, "verify", None)
     if labdir is not None and not Path(labdir).is_dir():
-        return _fail(f"{labdir} is not a folder; give the lab's mailbox folder (its _logs hold the session logs)")
+        return fail(f"{labdir} is not a folder; give the lab's mailbox folder (its _logs hold the session logs)")
     results = collect(folder, Path(labdir) if labdir is not None else None, rejudge)
     rows = grade_rows(results)
     if args.format == "csv":
@@ -111,7 +106,7 @@ def cmd_report(args, rejudge=None) -> int:
     if args.format == "html":
         return _write_class_page(folder, rows, results, args.output)
     if not results:
-        print(f"smtp-shell: {folder} holds no transcripts (.jsonl files); record one with --record FILE", file=sys.stderr)
+        log_error(f"{folder} holds no transcripts (.jsonl files); record one with --record FILE")
         return int(ExitStatus.OK)
     return _write(_table_text(folder, rows, results, args), args.output)
 
@@ -146,12 +141,12 @@ def _write_class_page(folder: Path, rows, results, out) -> int:
     from smtp_shell.transcript.classpage import write_class_page
 
     if out is None or str(out) == "-":
-        return _fail("--format html writes a page and one export per transcript next to it; "
+        return fail("--format html writes a page and one export per transcript next to it; "
                      "give the page a file name with -o, e.g. -o class.html")
     try:
         written = write_class_page(folder, rows, results, Path(out))
     except OSError as exc:
-        return _fail(f"cannot write {out} ({exc.strerror or exc}); choose a file in a folder you can write to")
+        return fail(f"cannot write {out} ({exc.strerror or exc}); choose a file in a folder you can write to")
     print(f"wrote {out} and {written} transcript page{'s' if written != 1 else ''} beside it", file=sys.stderr)
     return int(ExitStatus.OK)
 
@@ -162,7 +157,7 @@ def cmd_diff(args) -> int:
     try:
         model, student = _read(args.model), _read(args.student)
     except TranscriptError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     rows = diff(model, student)
     render = to_html if args.format == "html" else to_text
     status = _write(render(rows, str(args.model), str(args.student)), args.output)

@@ -32,7 +32,6 @@ FORMAT = "smtp-shell-transcript"
 VERSION = 1
 MINOR = 2
 CHAIN = "sha256"
-SECRET_PLACEHOLDER_NOTE = "AUTH secret not recorded"
 
 
 class TranscriptError(Exception):

@@ -139,3 +139,29 @@ def test_a_pasted_message_body_is_sent_line_by_line_up_to_the_lone_dot(aiosmtpd_
 
     run(scenario())
     assert aiosmtpd_server.messages == [b"Subject: pasted\r\n\r\nfirst\r\n.second\r\n"]
+
+
+@pytest.mark.timeout(60)
+def test_a_declined_line_is_not_counted_and_the_header_checks_still_fire(aiosmtpd_server):
+    """Answering n to a warning keeps the line out of the message, and out of the advisor's memory."""
+    h = ReplHarness(SessionOptions(host="127.0.0.1", port=aiosmtpd_server.port, timeout=5))
+
+    async def scenario():
+        async with h.session() as inp:
+            await h.type(inp, "EHLO me", "<-  250 ")
+            await h.type(inp, "MAIL FROM:<a@lab.test>", "<-  250 ")
+            await h.type(inp, "RCPT TO:<b@lab.test>", "<-  250 ")
+            await h.type(inp, "DATA", "DATA mode")
+            await h.type(inp, "Subject: declined", " -> Subject: declined")
+            await h.type(inp, "Hello teacher,", "looks like body text")  # a body line too early: a warning
+            await h.type(inp, "n", "not sent")                           # declined; it comes back to edit
+            mark = len(h.screen)
+            await h.type(inp, "\x15", "without a From: line")  # Ctrl-U clears it; the blank line ends the headers
+            assert "without a Date: line" in h.screen[mark:]
+            await h.type(inp, "", " -> ")                   # send it anyway
+            await h.type(inp, ".", "Message accepted")
+            await h.type(inp, "\x15:quit", "<-  221 ")  # Ctrl-U first: the REPL may offer the declined line again
+            assert await h.finished() == 0
+
+    run(scenario())
+    assert aiosmtpd_server.messages == [b"Subject: declined\r\n\r\n"]
