@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD", help="a lab account (repeatable)")
     p.add_argument("--allow-plain-auth", action="store_true", help="allow AUTH before STARTTLS (to show why it is dangerous)")
     p.add_argument("--faults", type=Path, default=None, metavar="FILE", help="scripted faults (TOML)")
+    _add_classroom_options(p)
 
     p = sub.add_parser("mailbox", help="list what the lab server received, or show one message")
     p.add_argument("args", nargs="*", metavar="[DIR] | show ID", help="a mailbox folder, or `show ID`")
@@ -76,10 +77,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_transcript_parsers(sub)
     _add_lesson_parser(sub)
+    from smtp_shell.lab.checkclient import add_parser as add_check_client_parser
+
+    add_check_client_parser(sub)
 
     # The default command (no sub-command): the embedded lab server + the REPL.
     _add_session_options(parser)
+    parser.add_argument("--web", default=None, metavar="HOST:PORT",
+                        help="also serve the lab's web view here (e.g. 127.0.0.1:0) and print its URL")
     return parser
+
+
+def _add_classroom_options(p: argparse.ArgumentParser) -> None:
+    """--web, --roster, --stuck-minutes (see docs/classroom.md)."""
+    p.add_argument("--web", default=None, metavar="HOST:PORT",
+                   help="serve the web view (inbox, live sessions, class board) here, e.g. 127.0.0.1:8080")
+    p.add_argument("--roster", type=Path, default=None, metavar="FILE",
+                   help="CSV of students (name[,password]): one account and one mailbox each")
+    p.add_argument("--stuck-minutes", type=float, default=5.0, metavar="M",
+                   help="on the class board, rows without progress for M minutes stand out (default 5)")
+    p.add_argument("--max-sessions", type=int, default=100, metavar="N",
+                   help="concurrent SMTP sessions before new ones get 421 (default 100)")
 
 
 def _add_lesson_parser(sub) -> None:
@@ -194,6 +212,7 @@ def _main(argv: list[str] | None, env: Environment) -> int:
             "explain": _cmd_explain,
             **TRANSCRIPT_COMMANDS,
             "lesson": _cmd_lesson,
+            "check-client": _cmd_check_client,
         }[args.command]
         return int(handler(args))
     except KeyboardInterrupt:
@@ -242,18 +261,32 @@ def _cmd_connect(args) -> int:
 def _cmd_default(args) -> int:
     from smtp_shell.lab import LabConfig, LabServer
 
+    classroom = None
     try:
         server = LabServer(LabConfig(host="127.0.0.1", port=0))
+        if getattr(args, "web", None):
+            from smtp_shell.lab.classroom import Classroom
+
+            classroom = Classroom(web=args.web)
+            classroom.attach(server)
         server.start()
     except Exception as exc:  # the lab server explains its own failures in one sentence
         return fail(f"could not start the lab server: {exc}")
     try:
+        if classroom is not None:
+            try:
+                classroom.start(server)
+            except Exception as exc:  # ClassroomError: one sentence
+                return fail(str(exc))
+            print(f"Lab web view: {classroom.view.url if classroom.view else '(not started)'}")
         print(f"Lab server on {server.host}:{server.port}; received mail is saved in {server.mailbox} "
               f"(log in as {server.default_account_hint()}).")
         options = _session_options(args, server.host, server.port, lab_cafile=server.cert_path,
                                    lab_mailbox=server.mailbox)
         return _run_session(options, args.batch, args.student)
     finally:
+        if classroom is not None:
+            classroom.stop()
         server.stop()
 
 
@@ -267,6 +300,12 @@ def _cmd_mailbox(args) -> int:
     from smtp_shell.lab.console import run_mailbox
 
     return run_mailbox(args)
+
+
+def _cmd_check_client(args) -> int:
+    from smtp_shell.lab.checkclient import run
+
+    return run(args)
 
 
 def _cmd_lesson(args) -> int:

@@ -50,6 +50,7 @@ def _is_loopback(host: str) -> bool:
 # -- smtp-shell lab --------------------------------------------------------------------------
 def run_lab(args) -> int:
     from smtp_shell.lab.accounts import AccountError, parse_user
+    from smtp_shell.lab.classroom import Classroom, ClassroomError
     from smtp_shell.lab.faults import Faults, FaultsError
     from smtp_shell.lab.server import LabConfig, LabError, LabServer
 
@@ -57,32 +58,43 @@ def run_lab(args) -> int:
         host, port = parse_listen(args.listen)
         users = dict(parse_user(u) for u in args.user)
         faults = Faults.from_toml(args.faults) if args.faults else Faults()
-    except (ValueError, AccountError, FaultsError) as exc:
+        classroom = Classroom.from_args(args)
+        users = {**classroom.users, **users}
+    except (ValueError, AccountError, FaultsError, ClassroomError) as exc:
         return fail(str(exc))
     if args.tls_port is not None and not 0 <= args.tls_port <= 65535:
         return fail(f"--tls-port {args.tls_port} is not a port; use 0 to 65535, e.g. --tls-port 8465")
     out = _console(soft_wrap=True)  # paths and fingerprints stay on one line, copyable
     config = LabConfig(host=host, port=port, tls_port=args.tls_port, mailbox=args.mailbox, users=users,
                        allow_plain_auth=args.allow_plain_auth, faults=faults)
+    if getattr(args, "max_sessions", None):
+        config.max_sessions = max(1, args.max_sessions)
     try:
         server = LabServer(config, on_event=_event_printer(out))
+        classroom.attach(server)
         server.start()
     except LabError as exc:
         return fail(str(exc))
     try:
-        _banner(out, server, config)
+        classroom.start(server)
+    except ClassroomError as exc:
+        server.stop()
+        return fail(str(exc))
+    try:
+        _banner(out, server, config, classroom.banner())
         stopped = threading.Event()
         while not stopped.wait(0.5):  # a timed wait keeps Ctrl-C working on Windows too
             pass
     except KeyboardInterrupt:
         pass
     finally:
+        classroom.stop()
         server.stop()
     out.print(f"\nlab server stopped ({server.messages_saved} message file(s) saved this run); goodbye.")
     return ExitStatus.OK
 
 
-def _banner(out: Console, server, config) -> None:
+def _banner(out: Console, server, config, extra: list[str] | tuple[str, ...] = ()) -> None:
     address = format_hostport(server.host, server.port)
     out.print(Text(f"smtp-shell lab server listening on {address} (SMTP with STARTTLS)", style="bold"))
     if server.tls_port is not None:
@@ -103,6 +115,8 @@ def _banner(out: Console, server, config) -> None:
     active = config.faults.active()
     if active:
         out.print(Text("scripted faults: " + "; ".join(visible(a) for a in active), style="magenta"))
+    for line in extra:  # the classroom: roster, web view
+        out.print(line)
     out.print(f"try: smtp-shell connect {address} --cafile {server.cert_path}")
     out.print("Press Ctrl-C to stop.")
 

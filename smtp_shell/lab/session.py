@@ -85,6 +85,10 @@ class LabSMTP(HookedSMTP):
             self.__ident__ = f"{self.__ident__} [lab session {self.session_id}]"
             self.log = SessionLog(lab.mailbox.log_dir, number, self.session.peer, session_id=self.session_id)
             self.log.note("implicit TLS connection" if self.implicit_tls else "plain connection")
+            if lab.observers:
+                lab.observe(self, "open", self.session.peer)
+                if self.implicit_tls:
+                    lab.observe(self, "tls", "implicit")
             self._over_limit = len(lab.sessions) >= lab.max_sessions
             lab.sessions.add(self)
             self._counted = True
@@ -92,6 +96,8 @@ class LabSMTP(HookedSMTP):
             ssl_object = transport.get_extra_info("ssl_object")
             version = ssl_object.version() if ssl_object is not None else "?"
             self.log.tls_started(version)
+            if self.lab.observers:
+                self.lab.observe(self, "tls", version)
 
     def connection_lost(self, error) -> None:
         if self._counted:
@@ -99,11 +105,15 @@ class LabSMTP(HookedSMTP):
             self.lab.sessions.discard(self)
             if self.log is not None:
                 self.log.close()
+            if self.lab.observers:
+                self.lab.observe(self, "close", None)
         super().connection_lost(error)
 
     def data_received(self, data: bytes) -> None:
         if self.log is not None:
             self.log.client_bytes(data)
+        if self.lab.observers:
+            self.lab.observe(self, "client", data)
         if self.session is not None and self.transport is not None and b"\n" in data:
             # a whole line (also of message text) counts as activity; bytes dripped into a line
             # that never ends do not, so a slow-drip client is still cut off by the idle timeout
@@ -124,6 +134,8 @@ class LabSMTP(HookedSMTP):
         reply = f"421 4.4.2 {self.hostname} Idle timeout, closing connection"
         if self.log is not None:
             self.log.server_line(reply)
+        if self.lab.observers:
+            self.lab.observe(self, "server", reply)
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(reply.encode("ascii") + b"\r\n")
 
@@ -133,6 +145,8 @@ class LabSMTP(HookedSMTP):
             reply = f"421 4.3.2 {self.hostname} lab server shutting down"
             if self.log is not None:
                 self.log.server_line(reply)
+            if self.lab.observers:
+                self.lab.observe(self, "server", reply)
             self.transport.write(reply.encode("ascii") + b"\r\n")
             self.transport.close()
 
@@ -142,6 +156,8 @@ class LabSMTP(HookedSMTP):
             status = add_enhanced_code(status)
         if self.log is not None:
             self.log.server_line(status if isinstance(status, str) else status.decode("utf-8", "replace"))
+        if self.lab.observers:
+            self.lab.observe(self, "server", status if isinstance(status, str) else status.decode("utf-8", "replace"))
         await super().push(status)
 
     async def smtp_EHLO(self, hostname: str):
