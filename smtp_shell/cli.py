@@ -41,6 +41,8 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--helo-name", default=None, metavar="NAME", help="the name completion suggests after EHLO/HELO")
     p.add_argument("--record", type=Path, metavar="FILE", help="record the session as a transcript (never the passwords)")
     p.add_argument("--force", action="store_true", help="let --record overwrite an existing file")
+    p.add_argument("--student", default=None, metavar="NAME",
+                   help="your name, kept in the --record transcript (else SMTP_SHELL_STUDENT or the saved one)")
     p.add_argument("--batch", action="store_true", help="read lines from stdin, no prompt (automatic when stdin is not a terminal)")
     p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
     p.add_argument("--keep-going", action="store_true",
@@ -123,7 +125,10 @@ def _add_lesson_parser(sub) -> None:
     p.add_argument("--server", default=None, metavar="HOST:PORT", help="use this server instead of starting a lab server")
     p.add_argument("--mailbox", type=Path, default=None, metavar="DIR",
                    help="the lab mailbox folder (with --server: where to look for saved mail)")
-    p.add_argument("--record-dir", type=Path, default=None, metavar="DIR", help="where the transcript goes (default ./transcripts)")
+    p.add_argument("--record-dir", type=Path, default=None, metavar="DIR",
+                   help="where the transcript goes (default: transcripts/ in the smtp-shell data folder)")
+    p.add_argument("--student", default=None, metavar="NAME",
+                   help="your name, recorded in the transcript (else SMTP_SHELL_STUDENT, else asked once and kept)")
     p.add_argument("--no-record", action="store_true", help="do not record a transcript")
     p.add_argument("--cafile", type=Path, default=None, help="with --server: trust this PEM certificate file")
     p.add_argument("--insecure", action="store_true", help="with --server: do not verify the server's certificate")
@@ -154,19 +159,34 @@ def _add_transcript_parsers(sub) -> None:
     p.add_argument("--insecure", action="store_true", help="for --against: do not verify the server's certificate")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="for --against: reply timeout (default 10)")
 
-    p = sub.add_parser("export", help="turn a transcript into text, Markdown, HTML, SVG or Mermaid")
+    p = sub.add_parser("export", help="turn a transcript into text, Markdown, HTML, SVG, Mermaid or asciinema")
     p.add_argument("file", type=Path, metavar="FILE", help="a transcript (.jsonl)")
-    p.add_argument("--format", choices=("text", "md", "html", "svg", "mermaid"), default="text",
+    p.add_argument("--format", choices=("text", "md", "html", "svg", "mermaid", "cast"), default="text",
                    help="text (plain conversation), md, html (one self-contained page with a sequence diagram), "
-                        "svg (a still image), mermaid (a sequenceDiagram); default text")
+                        "svg (a still image), mermaid (a sequenceDiagram), cast (asciinema v2); default text")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write here instead of stdout")
     p.add_argument("--gloss", action="store_true", help="a one-line meaning under every reply")
 
-    p = sub.add_parser("report", help="one table over a folder of transcripts, for grading")
+    p = sub.add_parser("report", help="the class view for grading: one row per student and lesson",
+                       description="One row per student x lesson over a folder of transcripts (see docs/grading.md).")
     p.add_argument("folder", type=Path, metavar="DIR", help="the folder with the transcripts (searched recursively)")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="table (default), csv or json")
-    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write csv/json here instead of stdout")
+    p.add_argument("--format", choices=("table", "csv", "json", "html"), default="table",
+                   help="table (default, 80 columns in a file), csv (a gradebook: one row per student, a column per "
+                        "lesson), json (every row and file), html (one class page; needs -o)")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write here instead of stdout")
+    p.add_argument("--verify", type=Path, default=None, metavar="LABDIR",
+                   help="check each transcript against the lab server's own session logs in LABDIR (its mailbox)")
     p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
+
+
+    p = sub.add_parser("diff", help="a student's transcript beside a model solution, step by step",
+                       description="Align two transcripts at the protocol level (commands, reply codes, lesson "
+                                   "steps) and show what is the same, different, missing or extra. Exit status 0 "
+                                   "when they match, 1 when they differ.")
+    p.add_argument("model", type=Path, metavar="MODEL", help="the model solution's transcript (.jsonl)")
+    p.add_argument("student", type=Path, metavar="STUDENT", help="the student's transcript (.jsonl)")
+    p.add_argument("--format", choices=("text", "html"), default="text", help="text (default) or html (one page)")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write here instead of stdout")
 
 
 def _transcript_command(module: str, name: str):
@@ -178,9 +198,10 @@ def _transcript_command(module: str, name: str):
 
 
 TRANSCRIPT_COMMANDS: dict = {  # name -> handler(args) -> int, filled by the transcript tools
-    "replay": _transcript_command("smtp_shell.shell.recording", "cmd_replay"),
+    "replay": _transcript_command("smtp_shell.lessons.transcripts", "cmd_replay"),
     "export": _transcript_command("smtp_shell.transcript.commands", "cmd_export"),
-    "report": _transcript_command("smtp_shell.transcript.commands", "cmd_report"),
+    "report": _transcript_command("smtp_shell.lessons.transcripts", "cmd_report"),
+    "diff": _transcript_command("smtp_shell.transcript.commands", "cmd_diff"),
 }
 
 
@@ -238,16 +259,18 @@ def _session_options(args, host: str, port: int, **extra):
     return options
 
 
-def _run_session(options, batch: bool) -> int:
+def _run_session(options, batch: bool, student: str | None = None) -> int:
     if options.cafile is not None and not options.cafile.is_file():
         return fail(f"the CA file {options.cafile} does not exist; give the path of a PEM certificate")
     recorder = None
     if options.record is not None:
+        from smtp_shell.identity import student_name
         from smtp_shell.shell.recording import start_recording
         from smtp_shell.transcript.format import TranscriptError
 
         try:
-            recorder = start_recording(options.record, options.target, force=options.record_force)
+            recorder = start_recording(options.record, options.target, force=options.record_force,
+                                       student=student_name(student, interactive=False))
         except TranscriptError as exc:
             return fail(str(exc))
     from smtp_shell.shell.runner import run_session
@@ -260,7 +283,7 @@ def _cmd_connect(args) -> int:
         host, port = parse_hostport(args.server, 465 if args.tls else 25)
     except ValueError as exc:
         return fail(str(exc))
-    return _run_session(_session_options(args, host, port), args.batch)
+    return _run_session(_session_options(args, host, port), args.batch, args.student)
 
 
 def _cmd_default(args) -> int:
@@ -288,7 +311,7 @@ def _cmd_default(args) -> int:
               f"(log in as {server.default_account_hint()}).")
         options = _session_options(args, server.host, server.port, lab_cafile=server.cert_path,
                                    lab_mailbox=server.mailbox)
-        return _run_session(options, args.batch)
+        return _run_session(options, args.batch, args.student)
     finally:
         if classroom is not None:
             classroom.stop()

@@ -8,6 +8,11 @@ session log (client lines are seen in `data_received`, server lines in `push`; a
 both see plaintext), and the connection-level scripted faults (delays, disconnects, a drop
 in the middle of DATA). The few aiosmtpd internals this needs are reached through
 `aiosmtpd_hooks.HookedSMTP`, never named here.
+
+Each connection gets a session id (`s000001-1a2b3c4d`: the counter and 32 random bits, so two
+runs of the lab never share one). It is in the greeting (`[lab session ID]`) and at the top of
+the session log, so a student's transcript can be matched with what the server itself saw
+(`smtp-shell report --verify`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import re
+import secrets
 
 from aiosmtpd.smtp import SMTP
 
@@ -52,6 +58,7 @@ class LabSMTP(HookedSMTP):
         self.lab = lab
         self.implicit_tls = implicit_tls
         self.log: SessionLog | None = None
+        self.session_id: str | None = None
         self.auth_failures = 0
         self.close_after_reply = False
         self._commands = 0
@@ -81,7 +88,9 @@ class LabSMTP(HookedSMTP):
             with lab.lock:
                 lab.session_counter += 1
                 number = lab.session_counter
-            self.log = SessionLog(lab.mailbox.log_dir, number, self.session.peer)
+            self.session_id = f"s{number:06d}-{secrets.token_hex(4)}"
+            self.__ident__ = f"{self.__ident__} [lab session {self.session_id}]"
+            self.log = SessionLog(lab.mailbox.log_dir, number, self.session.peer, session_id=self.session_id)
             self.log.note("implicit TLS connection" if self.implicit_tls else "plain connection")
             if lab.observers:
                 lab.observe(self, "open", self.session.peer)

@@ -38,8 +38,9 @@ def _now() -> str:
 
 
 class SessionLog:
-    def __init__(self, directory: Path, session_no: int, peer) -> None:
+    def __init__(self, directory: Path, session_no: int, peer, session_id: str | None = None) -> None:
         self.directory = directory
+        self.session_id = session_id
         self.session_no = session_no
         self.peer = peer
         self.path: Path | None = None
@@ -77,7 +78,7 @@ class SessionLog:
 
     def _client_line(self, raw: bytes) -> None:
         text = raw.decode("utf-8", "surrogateescape")
-        text = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+        text = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
         if self._in_data:
             if text == ".":
                 if self._data_lines > MAX_DATA_LINES:
@@ -173,7 +174,8 @@ class SessionLog:
             self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
             fh = open_private(self.path, "a", encoding="utf-8", newline="\n")
             self._fh = fh
-            fh.write(f"# smtp-shell lab session {self.session_no} from {format_hostport(host, int(port))}\n")
+            ident = f" id {self.session_id}" if self.session_id else ""
+            fh.write(f"# smtp-shell lab session {self.session_no} from {format_hostport(host, int(port))}{ident}\n")
             fh.writelines(self._pending)
         except OSError:
             self.failed = True  # a log that cannot be written must never break the session

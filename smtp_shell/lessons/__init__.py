@@ -13,6 +13,8 @@ answers, and moves through the steps when a step's check passes.
     engine.py     the listener that runs a lesson: steps, attempts, hints, markers
     progress.py   which steps a user passed before (a small file in the data folder)
     run.py        the `smtp-shell lesson` sub-command
+    rejudge.py    a lesson's checks run again over a recorded conversation (`report --verify`)
+    transcripts.py  lesson knowledge for `replay --against lab` and `report --verify`
 
 This package sits above `smtp_shell.shell`: it imports the shell, never the other way round.
 """

@@ -5,10 +5,16 @@ starting) is offered to the current step's check: PASS draws a chapter marker (r
 transcript), shows the step's notice and the next step; FAIL, or any 4xx/5xx reply the step did
 not ask for, counts a failed attempt and explains the reply code in the step's own words (or the
 catalogue's). `:hint`, `:skip`, `:restart` and `:lesson` reach it through `shell/lessonui.py`.
+
+Everything that happens is also recorded for grading, as transcript events (docs/grading.md):
+the lesson's start (id, version, step count, student), each step shown, each attempt with
+its result and reason, each hint (which level), skips, restarts and the outcome (completed,
+abandoned or interrupted) with the seconds spent on each step.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from pathlib import Path
@@ -29,8 +35,12 @@ _PLACEHOLDER = re.compile(r"\{(message|mailbox|transcript)\}")
 
 class LessonEngine(Listener):
     def __init__(self, lesson: Lesson, console, *, mailbox: Path | None = None, progress: Progress | None = None,
-                 transcript: Path | None = None, recorder=None, clock=time.monotonic) -> None:
+                 transcript: Path | None = None, recorder=None, clock=time.monotonic,
+                 student: str | None = None) -> None:
         self.lesson = lesson
+        self.student = student
+        self.outcome: str | None = None
+        self._end_recorded = False
         self.console = console
         self.facts = Facts(mailbox=mailbox)
         self.progress = progress
@@ -52,6 +62,9 @@ class LessonEngine(Listener):
         self.started = self._clock()
         self.ended: float | None = None
         self._show_on_greeting = True
+        self._announced: set[int] = set()
+        self.seconds = [0.0] * n
+        self._step_clock: float | None = None
         self.facts.new_step()
         for step in self.lesson.steps:
             step.check.reset()
@@ -72,6 +85,8 @@ class LessonEngine(Listener):
                 before = (f"Last time you passed step{'s' if len(done) > 1 else ''} {', '.join(map(str, done))} "
                           f"of {len(self.lesson.steps)}{finished}. The server has forgotten that session, "
                           "so this run starts again at step 1.")
+        self._record_event("lesson", id=self.lesson.id, title=self.lesson.title, version=lesson_version(self.lesson),
+                           steps=len(self.lesson.steps), student=self.student)
         lessonui.show_intro(self.console, title=self.lesson.title, goal=self.lesson.goal, minutes=self.lesson.minutes,
                             intro=self.lesson.intro, steps=len(self.lesson.steps), before=before)
 
@@ -140,6 +155,7 @@ class LessonEngine(Listener):
         explanation = self._explanation(outcome.code)
         explanation = self._fill(explanation) if explanation else None
         self.log.append((step.number, "fail", "\n".join(t for t in (outcome.reason, explanation) if t)))
+        self._record_event("attempt", step=step.number, passed=False, reason=outcome.reason or "", code=outcome.code)
         self._record_note(f"lesson step {step.number}: not yet ({outcome.reason})")
         lessonui.show_fail(self.console, number=step.number, attempt=self.attempts[i], reason=outcome.reason,
                            explanation=explanation, hints_left=self.hints_used[i] < len(step.hints))
@@ -148,6 +164,7 @@ class LessonEngine(Listener):
         step = self.step
         self.states[self.index] = "passed"
         self.log.append((step.number, "pass", step.title))
+        self._record_event("attempt", step=step.number, passed=True, reason="")
         self._marker(f"step {step.number} passed: {step.title}")
         lessonui.show_pass(self.console, number=step.number, notice=self._fill(step.notice))
         if self.progress is not None:
@@ -155,6 +172,7 @@ class LessonEngine(Listener):
         self._advance()
 
     def _advance(self) -> None:
+        self._stop_step_clock()
         self.index += 1
         self.facts.new_step()
         if self.step is None:
@@ -166,6 +184,7 @@ class LessonEngine(Listener):
     def _finish(self) -> None:
         self.complete = True
         self.ended = self._clock()
+        self._record_outcome("completed")
         if self.progress is not None and "skipped" not in self.states:
             self.progress.record(self.lesson.id, [], completed=True)
         self.summary()
@@ -185,6 +204,26 @@ class LessonEngine(Listener):
         if self.recorder is not None:
             self.recorder.marker(label)
 
+    def _record_event(self, kind: str, **fields) -> None:
+        """A grading event to every recorder among the listeners (they have `lesson_event`)."""
+        targets = [x for x in self.driver.listeners if x is not self] if self.driver else [self.recorder]
+        for target in targets:
+            if target is not None and hasattr(target, "lesson_event"):
+                target.lesson_event(kind, **fields)
+
+    def _stop_step_clock(self) -> None:
+        if self._step_clock is not None and self.index < len(self.seconds):
+            self.seconds[self.index] += self._clock() - self._step_clock
+        self._step_clock = None
+
+    def _record_outcome(self, outcome: str) -> None:
+        self._stop_step_clock()
+        self.outcome = outcome
+        steps = [{"step": s.number, "state": self.states[i], "attempts": self.attempts[i], "hints": self.hints_used[i],
+                  "seconds": round(self.seconds[i], 3)} for i, s in enumerate(self.lesson.steps)]
+        self._record_event("outcome", outcome=outcome, passed=self.states.count("passed"), total=len(self.lesson.steps),
+                           skipped=self.states.count("skipped"), seconds=round(sum(self.seconds), 3), steps=steps)
+
     def _record_note(self, text: str) -> None:
         targets = [x for x in self.driver.listeners if x is not self] if self.driver else [self.recorder]
         for target in targets:
@@ -196,6 +235,10 @@ class LessonEngine(Listener):
         if step is None:
             self.summary()
             return
+        if self.index not in self._announced:
+            self._announced.add(self.index)
+            self._step_clock = self._clock()
+            self._record_event("step", step=step.number, title=step.title)
         self._record_note(f"lesson step {step.number}/{len(self.lesson.steps)}: {step.title}")
         lessonui.show_step(self.console, number=step.number, total=len(self.lesson.steps), title=step.title,
                            instruction=self._fill(step.instruction), states=self.states)
@@ -223,6 +266,7 @@ class LessonEngine(Listener):
         if self.hints_used[i] < len(step.hints):
             self.hints_used[i] += 1
         self.log.append((step.number, "hint", step.hints[shown]))
+        self._record_event("hint", step=step.number, level=shown + 1, of=len(step.hints))
         lessonui.show_hint(self.console, number=step.number, index=shown + 1, total=len(step.hints),
                            text=self._fill(step.hints[shown]), last=shown == len(step.hints) - 1)
 
@@ -232,14 +276,34 @@ class LessonEngine(Listener):
             raise ValueError("The lesson is complete; there is no step to skip.")
         self.states[self.index] = "skipped"
         self.log.append((step.number, "skip", step.title))
+        self._record_event("skip", step=step.number)
         self.console.print(f"step {step.number} skipped")
         self._advance()
 
     def restart(self) -> None:
+        self._record_event("restart", step=self.step.number if self.step is not None else len(self.lesson.steps) + 1)
         self._reset()
         self.console.print(f"Starting {self.lesson.title} over from step 1 on a new connection.")
 
-    def end_of_session(self) -> None:
-        """The session is over: a summary if the lesson was left unfinished."""
+    def record_end(self, interrupted: bool = False) -> None:
+        """The session is over: record how an unfinished lesson ended (while the transcript is open)."""
+        if not self.complete and not self._end_recorded:
+            self._end_recorded = True
+            self._record_outcome("interrupted" if interrupted else "abandoned")
+
+    def end_of_session(self, interrupted: bool = False) -> None:
+        """The session is over: the outcome recorded (if not yet) and a summary if the lesson was left unfinished."""
+        self.record_end(interrupted)
         if not self.complete:
             self.summary()
+
+
+def lesson_version(lesson: Lesson) -> str | None:
+    """The lesson's version: its own `version` if the file gives one, else a hash of the file."""
+    own = getattr(lesson, "version", None)
+    if isinstance(own, str) and own:
+        return own
+    try:
+        return "sha256:" + hashlib.sha256(lesson.path.read_bytes()).hexdigest()[:12] if lesson.path else None
+    except OSError:
+        return None

@@ -7,6 +7,7 @@ from the lesson file, the transcript recorder, the REPL or batch mode, and the s
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -66,14 +67,26 @@ def cmd_lesson(args) -> int:
     return run_lesson(lesson, args)
 
 
-def _record_path(lesson: Lesson, record_dir: Path | None) -> Path:
+def default_record_dir() -> Path:
+    """Lessons record into the user data folder (not the working folder, which may be a clone)."""
+    from smtp_shell import paths
+
+    return paths.data_dir() / "transcripts"
+
+
+def _record_path(lesson: Lesson, record_dir: Path | None, student: str | None = None) -> Path:
+    """`LESSON-STUDENT-YYYYmmdd-HHMMSS-RANDOM.jsonl`: the random part keeps two runs started in
+    the same second (two students, two terminals) apart; the file is then opened exclusively."""
+    import secrets
+
+    from smtp_shell.identity import slug
+
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = Path(record_dir or "transcripts")
-    path, n = folder / f"{lesson.id}-{stamp}.jsonl", 1
-    while path.exists():  # two runs in the same second
-        n += 1
-        path = folder / f"{lesson.id}-{stamp}-{n}.jsonl"
-    return path
+    folder = Path(record_dir) if record_dir else default_record_dir()
+    while True:
+        path = folder / f"{lesson.id}-{slug(student)}-{stamp}-{secrets.token_hex(3)}.jsonl"
+        if not path.exists():
+            return path
 
 
 def run_lesson(lesson: Lesson, args) -> int:
@@ -108,21 +121,53 @@ def run_lesson(lesson: Lesson, args) -> int:
             server.stop()
 
 
+def _ask(prompt: str) -> str:
+    return input(prompt)
+
+
+def _student(args) -> str | None:
+    from smtp_shell.identity import student_name
+
+    interactive = not getattr(args, "batch", False) and sys.stdin.isatty() and sys.stdout.isatty()
+    return student_name(getattr(args, "student", None), interactive=interactive, ask=_ask)
+
+
+def _open_recording(lesson: Lesson, args, target: str, student: str | None):
+    """(recorder, path): a new transcript that never overwrites another (retried on a clash)."""
+    from smtp_shell.shell.recording import start_recording
+    from smtp_shell.transcript.format import TranscriptError
+
+    for _ in range(5):
+        try:
+            path = _record_path(lesson, args.record_dir, student)
+        except OSError as exc:  # the data folder cannot be created
+            raise TranscriptError(f"cannot create the folder for transcripts ({exc.strerror or exc}); "
+                                  "set SMTP_SHELL_HOME to a writable folder or give --record-dir DIR") from None
+        try:
+            return start_recording(path, target, lesson=lesson.id, student=student), path
+        except TranscriptError:
+            if not path.exists():
+                raise
+    raise TranscriptError(f"could not find a free file name in {path.parent}; choose another --record-dir")
+
+
 def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
     from smtp_shell.shell.runner import run_session
 
     recorder = None
     path = None
+    student = None if args.no_record else _student(args)  # asked only when there is a transcript to name
     if not args.no_record:
-        from smtp_shell.shell.recording import start_recording
         from smtp_shell.transcript.format import TranscriptError
 
-        path = _record_path(lesson, args.record_dir)
         try:
-            recorder = start_recording(path, options.target, lesson=lesson.id)
+            recorder, path = _open_recording(lesson, args, options.target, student)
         except TranscriptError as exc:
             return fail(str(exc))
-    engine = LessonEngine(lesson, console, mailbox=mailbox, progress=Progress(), transcript=path, recorder=recorder)
+        console.print(f"Recording this lesson to {path}" + (f" as {student}" if student else "")
+                      + " (AUTH secrets are never recorded).", markup=False, highlight=False)
+    engine = LessonEngine(lesson, console, mailbox=mailbox, progress=Progress(), transcript=path, recorder=recorder,
+                          student=student)
     if server is not None:
         console.print(f"Lab server for this lesson on {format_hostport(server.host, server.port)}; mail is saved in {server.mailbox} "
                       f"(log in as {server.default_account_hint()}).")
@@ -133,7 +178,8 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
     options.practice = True  # a refused step is feedback: batch mode neither stops nor skips lines
     listeners = [x for x in (recorder, engine) if x is not None]  # the recorder first: markers follow replies
     status = run_session(options, batch=args.batch, console=console, listeners=listeners, recorder=recorder,
-                         on_ready=engine.lesson_command, on_end=lambda _status: engine.end_of_session())
+                         on_ready=engine.lesson_command, before_close=engine.record_end,
+                         on_end=lambda _status: engine.end_of_session())
     if engine.complete and "skipped" not in engine.states:
         return int(ExitStatus.OK)
     if status in (ExitStatus.CONNECTION_FAILED, ExitStatus.TLS_FAILED, ExitStatus.TIMEOUT):

@@ -5,7 +5,7 @@ Why this exists: the transcript layer knows how to write and read sessions but n
 session as a listener, shows it in the toolbar, and gives `replay --against` a real
 `SessionDriver` so the re-run is the same client code a student uses.
 
-`:record` without a file name writes `transcripts/session-YYYYmmdd-HHMMSS.jsonl` under the
+`:record` without a file name writes `transcripts/session-YYYYmmdd-HHMMSS-RANDOM.jsonl` under the
 current folder (where students find it to hand in). An existing file is never overwritten
 unless `--force` is given. AUTH secrets are never recorded; there is no option to record them.
 """
@@ -26,17 +26,21 @@ from smtp_shell.transcript.recorder import Recorder
 
 
 def default_path(now: _dt.datetime | None = None) -> Path:
+    """`transcripts/session-YYYYmmdd-HHMMSS-RANDOM.jsonl`: two recordings started in the same second differ."""
+    import secrets
+
     now = now or _dt.datetime.now()
-    return Path("transcripts") / f"session-{now:%Y%m%d-%H%M%S}.jsonl"
+    return Path("transcripts") / f"session-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}.jsonl"
 
 
 def toolbar_label(recorder: Recorder) -> str:
     return f"● rec {recorder.path.name}"
 
 
-def start_recording(path: Path, target: str | None, force: bool = False, lesson: str | None = None) -> Recorder:
+def start_recording(path: Path, target: str | None, force: bool = False, lesson: str | None = None,
+                    student: str | None = None) -> Recorder:
     """Open a transcript for a session. Raises TranscriptError (one sentence) when it cannot."""
-    return Recorder(Path(path), target=target, lesson=lesson, force=force)
+    return Recorder(Path(path), target=target, lesson=lesson, force=force, student=student)
 
 
 def show_in_toolbar(recorder: Recorder):
@@ -72,7 +76,9 @@ async def _record(shell, args: str) -> None:
         raise ValueError(f"Already recording to {current.path}; type :record stop first")
     path = Path(words[0]) if words else default_path()
     try:
-        recorder = start_recording(path, shell.driver.target, force)
+        from smtp_shell.identity import student_name
+
+        recorder = start_recording(path, shell.driver.target, force, student=student_name(None, interactive=False))
     except TranscriptError as exc:
         raise ValueError(str(exc)) from None
     atexit.register(recorder.close)  # a normal exit writes the end event even without :record stop
@@ -83,9 +89,11 @@ async def _record(shell, args: str) -> None:
 
 # ---- replay --against ------------------------------------------------------------------------
 
-def _password_source(args, lab: bool, target: str = "the server", ask=None):
+def _password_source(args, lab: bool, target: str = "the server", ask=None,
+                     accounts: dict[str, str] | None = None, user: str | None = None):
     """The password for the transcript's AUTH lines, fetched on first use. At a terminal it asks
-    first (naming the server), even with --password-env: the transcript is a student's file."""
+    first (naming the server), even with --password-env: the transcript is a student's file.
+    Against a lesson's lab, the lesson's own account for the recorded user is used."""
     cache: list[str] = []
     ask = ask or input
 
@@ -103,6 +111,8 @@ def _password_source(args, lab: bool, target: str = "the server", ask=None):
             if value is None:
                 raise TranscriptError(f"the environment variable {args.password_env} is not set; "
                                       f"set it to the password, e.g. export {args.password_env}=...")
+        elif lab and accounts and user in accounts:
+            value = accounts[user]  # the lesson's own lab account
         elif lab:
             from smtp_shell.lab.accounts import DEFAULT_PASSWORD
             value = DEFAULT_PASSWORD
@@ -117,8 +127,9 @@ def _password_source(args, lab: bool, target: str = "the server", ask=None):
     return password
 
 
-def run_against(transcript, args) -> int:
-    """`replay FILE --against HOST[:PORT]|lab`: re-send the client side, report what differs."""
+def run_against(transcript, args, lab_setup=None) -> int:
+    """`replay FILE --against HOST[:PORT]|lab`: re-send the client side, report what differs.
+    `lab_setup(transcript)` -> (LabConfig, accounts) or None: how a lesson's lab was set up."""
     import asyncio
 
     from smtp_shell.address import parse_hostport
@@ -131,9 +142,12 @@ def run_against(transcript, args) -> int:
     lab = args.against.strip().lower() == "lab"
     server = None
     try:
+        accounts: dict[str, str] = {}
         if lab:
             from smtp_shell.lab import LabConfig, LabServer
-            server = LabServer(LabConfig(host="127.0.0.1", port=0))
+            setup = lab_setup(transcript) if lab_setup is not None else None
+            config, accounts = setup if setup is not None else (LabConfig(host="127.0.0.1", port=0), {})
+            server = LabServer(config)
             server.start()
             options = SessionOptions(host=server.host, port=server.port, lab_cafile=server.cert_path,
                                      timeout=args.timeout, no_color=args.no_color)
@@ -144,10 +158,12 @@ def run_against(transcript, args) -> int:
         user = args.user
         if user is None and lab and not any(e.get("user") for e in transcript.events):
             from smtp_shell.lab.accounts import DEFAULT_USER
-            user = DEFAULT_USER
+            user = next(iter(accounts), DEFAULT_USER)
+        recorded_user = user or next((e.get("user") for e in transcript.events if e.get("user")), None)
         driver = SessionDriver(options, Renderer(make_console(args.no_color), gloss=args.gloss))
         driver.note(f"replaying the client side of {args.file} against {options.target}")
-        result = asyncio.run(compare(transcript, driver, user=user, password=_password_source(args, lab, options.target)))
+        password = _password_source(args, lab, options.target, accounts=accounts, user=recorded_user)
+        result = asyncio.run(compare(transcript, driver, user=user, password=password))
     except ValueError as exc:  # a bad HOST:PORT
         log_error(str(exc))
         return int(ExitStatus.ERROR)

@@ -19,14 +19,18 @@ from smtp_shell.transcript.recorder import Recorder
 
 def run_session(options: SessionOptions, *, batch: bool, console: Any = None, listeners: Sequence[Any] = (),
                 recorder: Recorder | None = None, on_ready: Callable[[Any], None] | None = None,
-                on_end: Callable[[int], None] | None = None) -> int:
+                on_end: Callable[[int], None] | None = None,
+                before_close: Callable[[bool], None] | None = None) -> int:
     """The exit status of one session. Batch mode when asked or when stdin is not a terminal.
 
     `listeners` see everything the screen shows (put `recorder` among them to record);
-    `on_ready(shell)` runs once the REPL is up; `on_end(status)` runs after the recorder is
-    closed and before the line naming the transcript.
+    `on_ready(shell)` runs once the REPL is up; `before_close(interrupted)` runs while the
+    transcript is still open (a lesson records its outcome; `interrupted`: the session did not
+    return normally, e.g. Ctrl-C); `on_end(status)` runs after the recorder is closed and before
+    the line naming the transcript.
     """
     status: int = ExitStatus.ERROR
+    returned = False
     try:
         if batch or not sys.stdin.isatty():
             from smtp_shell.shell.batch import run_batch
@@ -43,8 +47,11 @@ def run_session(options: SessionOptions, *, batch: bool, console: Any = None, li
                     on_ready(shell)
 
             status = asyncio.run(repl_session(options, console=console, listeners=listeners, on_ready=ready))
+        returned = True
         return status
     finally:
+        if before_close is not None:
+            before_close(not returned)
         if recorder is not None:
             recorder.close(status)
         if on_end is not None:

@@ -4,14 +4,21 @@ Why this exists: a transcript is also a test. Re-running a student's session aga
 (or a server after a configuration change) shows at once which step now gets a different
 answer. The caller hands in a live session driver (the shell's `SessionDriver`: the real
 client, so STARTTLS and pipelining behave as they did); this module only decides what to
-send and compares reply codes, pairing the n-th reply of each connection with the n-th
-recorded one. Text after the code is not compared (message ids and host names change).
+send and compares reply codes. Each recorded reply is tied to the client line it answered,
+and each live reply is compared with the recorded reply *of the line just sent*, so a line
+that is skipped (DATA or AUTH lines when the server did not enter that mode) never shifts
+the comparison of the lines after it. Text after the code is not compared (message ids and
+host names change).
 
-AUTH placeholders are re-created from the secret hint the recorder stored (`login-username`,
-`login-password`, `plain-initial`, `plain-response`), the user name and a password the
-caller provides: only in the lines the recorder masked itself, and only under TLS
-(`credential_problem`); the caller asks before the password is used. DATA lines are skipped
-when the server did not go into DATA mode this time.
+What is sent is what was sent: DATA lines are recorded as they went on the wire (dot-stuffed),
+so the extra dot is taken off before the driver stuffs them again, and the message re-sent
+equals the original. AUTH placeholders are re-created from the secret hint the recorder stored
+(`login-username`, `login-password`, `plain-initial`, `plain-response`), the user name and a
+password the caller provides: only in the lines the recorder masked itself, and only under TLS
+(`credential_problem`); the caller asks before the password is used. Only where the recording
+logged in successfully does the real password go in: an AUTH exchange that failed is re-sent
+with a password that is certainly wrong, so it fails again. A line that was not the credential
+line is never filled with a credential.
 """
 
 from __future__ import annotations
@@ -47,21 +54,36 @@ class Comparison:
         return not self.differences
 
 
+WRONG_PASSWORD = "not-the-password (smtp-shell replays a failed login)"
+
+
 @dataclass
 class _Segment:
     """One connection of the recording: the lines sent and the replies received."""
     tls: bool = False
     lines: list[Event] = field(default_factory=list)
-    replies: list[tuple[str, Event]] = field(default_factory=list)  # (what it answered, reply)
+    greeting: Event | None = None
+    answers: dict[int, Event] = field(default_factory=dict)    # index in `lines` -> the reply it got
+    unsolicited: list[Event] = field(default_factory=list)
+    failed_auth: set[int] = field(default_factory=set)         # lines of AUTH exchanges that failed
+
+    @property
+    def replies(self) -> list[Event]:
+        return ([self.greeting] if self.greeting is not None else []) + list(self.answers.values()) + self.unsolicited
+
+
+def _expects_reply(event: Event) -> bool:
+    return event.get("as", "command") in ("command", "dot", "auth")
 
 
 def segments(transcript: Transcript) -> list[_Segment]:
     out: list[_Segment] = []
-    waiting: list[str] = []
+    waiting: list[int] = []
+    exchange: list[int] = []  # the lines of the AUTH exchange going on
     for event in transcript.events:
         if event.kind == "connect" or (event.kind in ("c", "s") and not out):
             out.append(_Segment(tls=bool(event.get("tls")) if event.kind == "connect" else False))
-            waiting = []
+            waiting, exchange = [], []
             if event.kind == "connect":
                 continue
         if not out:
@@ -69,14 +91,33 @@ def segments(transcript: Transcript) -> list[_Segment]:
         seg = out[-1]
         if event.kind == "c":
             seg.lines.append(event)
-            if event.get("as", "command") in ("command", "dot", "auth"):
-                waiting.append(event.text)
+            index = len(seg.lines) - 1
+            if _expects_reply(event):
+                waiting.append(index)
+            if event.get("verb") == "AUTH" or event.get("as") == "auth" or event.get("secret"):
+                exchange.append(index)
         elif event.kind == "s":
-            if event.get("reply") == "greeting" or (not seg.replies and not waiting):
-                seg.replies.append(("the greeting", event))
+            if event.get("reply") == "greeting" or (seg.greeting is None and not waiting and not seg.answers):
+                seg.greeting = event
+            elif waiting:
+                seg.answers[waiting.pop(0)] = event
             else:
-                seg.replies.append((waiting.pop(0) if waiting else "an unsolicited reply", event))
+                seg.unsolicited.append(event)
+            code = event.get("code") or 0
+            if exchange and code != 334:
+                if code >= 400:
+                    seg.failed_auth.update(exchange)
+                exchange = []
     return out
+
+
+def line_to_send(event: Event, *, user: str | None, password, failed_login: bool) -> str | None:
+    """The exact line to re-send for a recorded client line (None: it cannot be re-created)."""
+    if event.get("as") == "data" and event.text.startswith(".."):
+        return event.text[1:]  # recorded dot-stuffed: the driver stuffs it again
+    if failed_login and event.get("secret") in ("login-password", "plain-initial", "plain-response"):
+        return restore_secret(event, user, lambda: WRONG_PASSWORD)
+    return restore_secret(event, user, password)
 
 
 def _b64(text: str) -> str:
@@ -136,45 +177,60 @@ def _describe(reply) -> str:
 
 
 class _Collector:
-    """A listener that compares each live reply with the recorded one as it arrives."""
+    """A listener that compares each live reply with the recorded reply of the line just sent."""
 
     def __init__(self, renderer, comparison: Comparison) -> None:
         self.renderer = renderer
         self.comparison = comparison
         self.segment: _Segment | None = None
         self.number = 0
-        self.count = 0
+        self.expected: list[tuple[str, Event | None]] = []   # (the line sent, its recorded reply)
+        self.index = 0
 
     def start(self, segment: _Segment, number: int) -> None:
-        self.segment, self.number, self.count = segment, number, 0
+        self.segment, self.number, self.expected, self.index = segment, number, [], 0
+
+    def expect(self, after: str, recorded: Event | None) -> None:
+        """A line that wants a reply was just sent; `recorded` is the reply it got in the recording."""
+        self.expected.append((after, recorded))
 
     def server_reply(self, event, *, tls: bool = False) -> None:
         from smtp_shell.transcript.replay import reply_of
 
         if self.segment is None:
             return
-        if event.kind == "greeting" and not (self.segment.replies and self.segment.replies[0][0] == "the greeting"):
-            return  # the recording started after the greeting (:record mid-session)
-        i, self.count = self.count, self.count + 1
-        if i >= len(self.segment.replies):
-            self._differ(i, "(nothing more)", "(no reply recorded)", _describe(event.reply))
+        if event.kind == "greeting":
+            if self.segment.greeting is None:
+                return  # the recording started after the greeting (:record mid-session)
+            self.comparison.compared += 1
+            if self.segment.greeting.get("code") != event.reply.code:
+                self._differ("the greeting", _describe(reply_of(self.segment.greeting)), _describe(event.reply))
             return
-        after, recorded = self.segment.replies[i]
+        if not self.expected:
+            self._differ("(nothing more)", "(no reply recorded)", _describe(event.reply))
+            return
+        after, recorded = self.expected.pop(0)
+        if recorded is None:
+            self._differ(after, "(no reply recorded)", _describe(event.reply))
+            return
         self.comparison.compared += 1
         if recorded.get("code") != event.reply.code:
-            self._differ(i, after, _describe(reply_of(recorded)), _describe(event.reply))
+            self._differ(after, _describe(reply_of(recorded)), _describe(event.reply))
 
     def finish(self) -> None:
+        from smtp_shell.transcript.replay import reply_of
+
         if self.segment is None:
             return
-        for i in range(self.count, len(self.segment.replies)):
-            after, recorded = self.segment.replies[i]
-            from smtp_shell.transcript.replay import reply_of
-            self._differ(i, after, _describe(reply_of(recorded)), "(no reply)")
+        for after, recorded in self.expected:
+            if recorded is not None:
+                self._differ(after, _describe(reply_of(recorded)), "(no reply)")
+        self.expected = []
         self.segment = None
 
-    def _differ(self, index: int, after: str, recorded: str, live: str) -> None:
-        diff = Difference(self.number, index, after, recorded, live)
+    def _differ(self, after: str, recorded: str, live: str) -> None:
+        self.index += 1
+        diff = Difference(self.number, self.index, after, recorded, live)
         self.comparison.differences.append(diff)
         self.renderer.error("differs from the recording: " + diff.sentence())
 
@@ -194,7 +250,7 @@ async def run_against(transcript: Transcript, driver, *, user: str | None, passw
             collector.finish()
             break
         await driver.wait_greeting()
-        for event in segment.lines:
+        for index, event in enumerate(segment.lines):
             kind, mode = event.get("as", "command"), driver.core.mode
             if (kind in ("data", "dot") and mode != "data") or (kind == "auth" and mode != "auth"):
                 comparison.skipped_lines += 1
@@ -209,13 +265,16 @@ async def run_against(transcript: Transcript, driver, *, user: str | None, passw
             if problem is not None:
                 driver.warn(problem)
                 comparison.skipped_lines += 1
-                if mode == "auth":
-                    await driver.send("*")  # end the AUTH exchange the server is waiting in
+                if mode == "auth":  # end the AUTH exchange the server is waiting in; its reply is compared
+                    collector.expect(event.text, segment.answers.get(index))
+                    await driver.send("*")
                 continue
-            line = restore_secret(event, user, password)
+            line = line_to_send(event, user=user, password=password, failed_login=index in segment.failed_auth)
             if line is None:
                 driver.warn(f"cannot re-create the AUTH secret {event.get('secret')!r}; sending '*' to cancel AUTH")
                 line = "*"
+            if _expects_reply(event):
+                collector.expect(event.text, segment.answers.get(index))
             await driver.send(line)
         await driver.wait_idle()
         if any(e.get("verb") == "QUIT" for e in segment.lines):

@@ -147,23 +147,89 @@ def cmd_export(args) -> int:
     return int(ExitStatus.OK)
 
 
-def cmd_report(args) -> int:
-    from smtp_shell.render import make_console
-    from smtp_shell.transcript.report import collect, to_csv, to_json, to_table
+def cmd_report(args, rejudge=None) -> int:
+    """`rejudge(transcript, labdir)`, from the lessons layer: the lesson's checks over the conversation."""
+    from smtp_shell.transcript.report import (
+        collect,
+        grade_rows,
+        to_csv,
+        to_json,
+    )
 
     folder = Path(args.folder)
     if not folder.is_dir():
         return _fail(f"{folder} is not a folder; give the folder that holds the transcripts (.jsonl files)")
-    summaries = collect(folder)
+    labdir = getattr(args, "verify", None)
+    if labdir is not None and not Path(labdir).is_dir():
+        return _fail(f"{labdir} is not a folder; give the lab's mailbox folder (its _logs hold the session logs)")
+    results = collect(folder, Path(labdir) if labdir is not None else None, rejudge)  # each file streamed
+    rows = grade_rows(results)
     if args.format == "csv":
-        return _write(to_csv(summaries), args.output)
+        return _write(to_csv(rows), args.output)
     if args.format == "json":
-        return _write(to_json(summaries), args.output)
-    if not summaries:
+        return _write(to_json(rows, results), args.output)
+    if args.format == "html":
+        return _write_class_page(folder, rows, results, args.output)
+    if not results:
         log_error(f"{folder} holds no transcripts (.jsonl files); record one with --record FILE")
         return int(ExitStatus.OK)
-    console = make_console(args.no_color)
-    if not console.is_terminal:
-        console.width = 220  # a file or a pipe: do not squeeze the table into 80 columns
-    console.print(to_table(summaries, folder), crop=False, overflow="fold", soft_wrap=False)
+    return _write(_table_text(folder, rows, results, args), args.output)
+
+
+def _table_text(folder: Path, rows, results, args) -> str:
+    """The table as text: coloured on a terminal, plain (80 columns) in a file or a pipe."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from smtp_shell.render import make_console
+    from smtp_shell.transcript.report import footnotes, to_table
+
+    to_terminal = args.output is None and make_console(args.no_color).is_terminal
+    buf = io.StringIO()
+    if to_terminal:
+        console = make_console(args.no_color, file=buf)
+        console.width = make_console(args.no_color).width
+    else:
+        console = Console(file=buf, width=80, no_color=True, color_system=None, force_terminal=False,
+                          highlight=False, markup=False, emoji=False)
+    table, dropped = to_table(rows, folder, console.width)
+    console.print(table)
+    console.print()
+    for line in footnotes(rows, results, dropped, verified=getattr(args, "verify", None) is not None):
+        console.print(Text(line), soft_wrap=False)
+    return buf.getvalue()
+
+
+def _write_class_page(folder: Path, rows, results, out) -> int:
+    from smtp_shell.transcript.classpage import write_class_page
+
+    if out is None or str(out) == "-":
+        return _fail("--format html writes a page and one export per transcript next to it; "
+                     "give the page a file name with -o, e.g. -o class.html")
+    try:
+        written = write_class_page(folder, rows, results, Path(out))
+    except OSError as exc:
+        return _fail(f"cannot write {out} ({exc.strerror or exc}); choose a file in a folder you can write to")
+    print(f"wrote {out} and {written} transcript page{'s' if written != 1 else ''} beside it", file=sys.stderr)
     return int(ExitStatus.OK)
+
+
+def cmd_diff(args) -> int:
+    """Both files streamed (diffing.py aligns at most MAX_DIFF_STEPS steps of each)."""
+    from smtp_shell.transcript.diffing import counts, diff, to_html, to_text
+
+    try:
+        model, student = _stream(args.model), _stream(args.student)
+        rows = diff(model, student)
+    except TranscriptError as exc:
+        return _fail(str(exc))
+    _note_incomplete(args.model, model)
+    _note_incomplete(args.student, student)
+    render = to_html if args.format == "html" else to_text
+    status = _write(render(rows, str(args.model), str(args.student)), args.output)
+    if status:
+        return status
+    c = counts(rows)
+    return int(ExitStatus.OK if not (c["different"] or c["missing"] or c["extra"]) else ExitStatus.ERROR)

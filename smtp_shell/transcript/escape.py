@@ -105,3 +105,11 @@ def svg_text(text: str) -> str:
     """Text for SVG (XML) content or a quoted attribute: the same as HTML, which also makes it
     valid XML (no control characters, no lone surrogates)."""
     return html_text(text)
+
+
+def html_url_path(path: str) -> str:
+    """A relative link for an HTML `href` to a file smtp-shell wrote: every character outside
+    letters, digits and `/ - _ .` percent-encoded, so it is also safe in a quoted attribute."""
+    from urllib.parse import quote
+
+    return quote(terminal(path), safe="/-_.")

@@ -1,10 +1,14 @@
-"""Export: a transcript as plain text, Markdown, one HTML page, an SVG still, or Mermaid.
+"""Export: a transcript as plain text, Markdown, one HTML page, an SVG still, Mermaid or an
+asciinema `.cast` (cast.py).
 
 Why this exists: instructors hand sessions out, put them on slides and paste them into
 course notes. Every conversation is drawn by the live shell's `Renderer`, so an export looks
 exactly like the screen did. Server text is hostile: it goes through the renderer's
 `visible()` (control characters shown as escapes) and is escaped for HTML, SVG, Markdown and
-Mermaid; the HTML page loads nothing from the network (a Content-Security-Policy says so).
+Mermaid; the HTML page loads nothing from the network (a Content-Security-Policy says so),
+prints without clipped lines (its diagram comes in chunks that break cleanly between pages),
+and the SVG wraps long lines and uses only local font stacks. The summary names the student,
+the lesson's result (grading.py) and whether the hash chain holds.
 """
 
 from __future__ import annotations
@@ -19,11 +23,11 @@ from rich.console import Console
 from smtp_shell.render import Renderer
 from smtp_shell.transcript.escape import html_text, markdown_text, svg_text
 from smtp_shell.transcript.escape import terminal as plain_visible
-from smtp_shell.transcript.reader import Event, Transcript
+from smtp_shell.transcript.reader import Event, Transcript, TranscriptFile
 from smtp_shell.transcript.replay import SCREEN_KINDS, play, render_event, reply_of
 from smtp_shell.transcript.summary import Summary, summarize
 
-FORMATS = ("text", "md", "html", "svg", "mermaid")
+FORMATS = ("text", "md", "html", "svg", "mermaid", "cast")
 
 
 def _render(events: Iterable[Event], console: Console, gloss: bool) -> None:
@@ -41,12 +45,12 @@ def _to_string(write, *args, **kwargs) -> str:
     return buf.getvalue()
 
 
-def write_text(transcript: Transcript, out: TextIO, gloss: bool = False) -> None:
+def write_text(transcript: Transcript | TranscriptFile, out: TextIO, gloss: bool = False) -> None:
     """Exactly the plain rendering: what the live shell printed without colour (streamed)."""
     _render(transcript.events, _plain_console(out), gloss)
 
 
-def to_text(transcript: Transcript, gloss: bool = False) -> str:
+def to_text(transcript: Transcript | TranscriptFile, gloss: bool = False) -> str:
     return _to_string(write_text, transcript, gloss=gloss)
 
 
@@ -94,7 +98,7 @@ def _colour_console(width: int = 110) -> Console:
                    highlight=False, markup=False, emoji=False, soft_wrap=True, width=width)
 
 
-def _facts(transcript: Transcript, s: Summary) -> list[tuple[str, str]]:
+def _facts(transcript: Transcript | TranscriptFile, s: Summary) -> list[tuple[str, str]]:
     h = transcript.header
     status = "complete" if s.complete else f"incomplete: {s.problem}"
     return [
@@ -104,12 +108,28 @@ def _facts(transcript: Transcript, s: Summary) -> list[tuple[str, str]]:
         ("4xx replies", str(s.replies_4xx)), ("5xx replies", str(s.replies_5xx)),
         ("lesson", s.lesson or "none"), ("steps passed", ", ".join(s.steps) or "none"),
         ("recorded with", f"smtp-shell {h.get('tool_version') or '?'}"),
-    ]
+    ] + _grading_facts(transcript)
+
+
+def _grading_facts(transcript: Transcript | TranscriptFile) -> list[tuple[str, str]]:
+    """Who recorded it, how the lesson went (grading.py) and whether the hash chain holds.
+    Called after a full pass over the events, so a streamed file's chain is known by then."""
+    from smtp_shell.transcript.grading import lesson_work
+
+    out = [("student", transcript.student or "")] if transcript.student else []
+    work = lesson_work(transcript) if transcript.lesson else None
+    if work is not None and work.recorded_events:
+        out.append(("lesson result", f"{work.passed} of {work.total or '?'} steps passed; {work.attempts} attempts "
+                                     f"({work.failed} failed), {work.hints} hints, {work.skips} skips, "
+                                     f"{work.restarts} restarts; {work.outcome}"))
+    chain = {"intact": "intact", "absent": "none (recorded before it existed)"}.get(transcript.chain)
+    out.append(("hash chain", chain or f"broken: {transcript.chain}"))
+    return out
 
 
 # ---- Markdown ------------------------------------------------------------------------------
 
-def write_markdown(transcript: Transcript, out: TextIO, gloss: bool = False) -> None:
+def write_markdown(transcript: Transcript | TranscriptFile, out: TextIO, gloss: bool = False) -> None:
     """Streamed in three passes over the file: the summary, the fence length, the body."""
     s = summarize(transcript)
     meter = _FenceMeter()
@@ -123,7 +143,7 @@ def write_markdown(transcript: Transcript, out: TextIO, gloss: bool = False) -> 
     out.write(f"{fence}\n\n## Summary\n\n| | |\n|---|---|\n{rows}\n")
 
 
-def to_markdown(transcript: Transcript, gloss: bool = False) -> str:
+def to_markdown(transcript: Transcript | TranscriptFile, gloss: bool = False) -> str:
     return _to_string(write_markdown, transcript, gloss=gloss)
 
 
@@ -182,7 +202,12 @@ MAX_DIAGRAM_ROWS = 2000   # rows of the sequence diagram in an HTML page
 MAX_SVG_EVENTS = 2000     # events in an SVG still
 
 
-def sequence_svg(transcript: Transcript) -> str:
+DIAGRAM_CHUNK = 30  # rows per SVG: printed, the diagram breaks between chunks, never through an arrow
+
+
+def sequence_svg(transcript: Transcript | TranscriptFile) -> str:
+    """The sequence diagram as one or more SVGs (one per DIAGRAM_CHUNK rows; the first has the
+    lane heads), at most MAX_DIAGRAM_ROWS rows and a note saying how many more there were."""
     rows: list[tuple[str, str, bool, bool]] = []
     more = 0
     for row in diagram_rows(transcript.events):
@@ -192,12 +217,21 @@ def sequence_svg(transcript: Transcript) -> str:
             more += 1
     if more:
         rows.append(("note", f"... and {more} more rows (export --format text shows everything)", False, False))
+    chunks = [rows[i:i + DIAGRAM_CHUNK] for i in range(0, len(rows), DIAGRAM_CHUNK)] or [[]]
+    return "\n".join(_svg_chunk(chunk, transcript.target, n) for n, chunk in enumerate(chunks))
+
+
+def _svg_chunk(rows: list[tuple[str, str, bool, bool]], target: str, number: int) -> str:
     esc = svg_text
-    width, left, right, top, step = 820, 110, 710, 64, 26
-    height = top + step * len(rows) + 30
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="sequence" role="img" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="12">',
-           f"<title>{esc('SMTP sequence diagram: client and ' + transcript.target)}</title>",
+    first = number == 0
+    width, left, right, step = 820, 110, 710, 26
+    top = 64 if first else 18
+    height = top + step * len(rows) + (30 if first else 8)
+    ident = "sequence" if first else f"sequence-{number + 1}"
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="{ident}" class="sequence" role="img" width="{width}" '
+           f'height="{height}" viewBox="0 0 {width} {height}" font-family="monospace" font-size="12">',
+           f"<title>{esc('SMTP sequence diagram: client and ' + target)}"
+           f"{'' if first else f' (part {number + 1})'}</title>",
            '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'
            '<path d="M0,0 L8,4 L0,8 z" fill="context-stroke"/></marker></defs>']
     # TLS shading: one band per run of rows under TLS
@@ -206,15 +240,17 @@ def sequence_svg(transcript: Transcript) -> str:
         if row[2] and start is None:
             start = i
         elif not row[2] and start is not None:
-            y0, y1 = top + step * start - step // 2, top + step * i - step // 2
+            y0, y1 = max(0, top + step * start - step // 2), top + step * i - step // 2
             out.append(f'<rect class="tls-band" x="{left - 60}" y="{y0}" width="{right - left + 120}" height="{y1 - y0}" '
                        'fill="#f1e6ff" stroke="#b48ee0" stroke-dasharray="4 3"><title>under TLS</title></rect>')
             out.append(f'<text x="{right + 64}" y="{y0 + 14}" text-anchor="end" fill="#7d4fb3">TLS</text>')
             start = None
-    for x, name in ((left, "client"), (right, "server " + _clip(transcript.target, 30))):
-        out.append(f'<rect x="{x - 75}" y="10" width="150" height="26" rx="4" fill="#eef2f7" stroke="#555"/>')
-        out.append(f'<text x="{x}" y="28" text-anchor="middle" font-weight="bold">{esc(name)}</text>')
-        out.append(f'<line x1="{x}" y1="36" x2="{x}" y2="{height - 10}" stroke="#888" stroke-dasharray="2 3"/>')
+    for x, name in ((left, "client"), (right, "server " + _clip(target, 30))):
+        if first:
+            out.append(f'<rect x="{x - 75}" y="10" width="150" height="26" rx="4" fill="#eef2f7" stroke="#555"/>')
+            out.append(f'<text x="{x}" y="28" text-anchor="middle" font-weight="bold">{esc(name)}</text>')
+        out.append(f'<line x1="{x}" y1="{36 if first else 0}" x2="{x}" y2="{height - (10 if first else 0)}" '
+                   'stroke="#888" stroke-dasharray="2 3"/>')
     for i, (kind, label, _tls, error) in enumerate(rows):
         y = top + step * i
         colour = "#c62828" if error else ("#1d4fa8" if kind == "c" else "#2e7d32")
@@ -240,13 +276,16 @@ def sequence_svg(transcript: Transcript) -> str:
 _CSS = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:64rem;color:#222}
 pre.conversation{background:#f8f8f6;color:#222;border:1px solid #ddd;padding:1rem;overflow-x:auto;border-radius:6px;line-height:1.35}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
-.diagram{overflow-x:auto}"""
+.diagram{overflow-x:auto}.diagram svg{display:block}
+@media print{body{margin:0;max-width:none}pre.conversation{white-space:pre-wrap;overflow-wrap:anywhere;
+overflow:visible;border:none}.diagram{overflow:visible}.diagram svg{break-inside:avoid;max-width:100%;height:auto}
+h1,h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}"""
 
 
 CHUNK_EVENTS = 500  # events rendered per HTML chunk (the page is written as it is drawn)
 
 
-def write_html(transcript: Transcript, out: TextIO, gloss: bool = False) -> None:
+def write_html(transcript: Transcript | TranscriptFile, out: TextIO, gloss: bool = False) -> None:
     """One self-contained page, streamed: the conversation is drawn and written in chunks."""
     s = summarize(transcript)
     esc = html_text
@@ -283,23 +322,45 @@ def write_html(transcript: Transcript, out: TextIO, gloss: bool = False) -> None
 """)
 
 
-def to_html(transcript: Transcript, gloss: bool = False) -> str:
+def to_html(transcript: Transcript | TranscriptFile, gloss: bool = False) -> str:
     return _to_string(write_html, transcript, gloss=gloss)
 
 
 # ---- SVG still, Mermaid ------------------------------------------------------------------------
 
-def to_svg(transcript: Transcript, gloss: bool = False) -> str:
-    """A still image of the first MAX_SVG_EVENTS events (a note says how many more there were)."""
-    console = _colour_console(100)
+SVG_COLUMNS = 100
+LOCAL_MONO = 'ui-monospace, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace'
+
+
+def _local_fonts_svg_format() -> str:
+    """rich's SVG template without its @font-face rules (they load Fira Code from a CDN):
+    the text uses the monospace fonts the viewer already has."""
+    from rich.console import CONSOLE_SVG_FORMAT
+
+    template = re.sub(r"@font-face \{\{.*?\}\}\s*", "", CONSOLE_SVG_FORMAT, flags=re.DOTALL)
+    template = template.replace("font-family: Fira Code, monospace;", f"font-family: {LOCAL_MONO};")
+    return template.replace("font-family: arial;", "font-family: system-ui, sans-serif;")
+
+
+def to_svg(transcript: Transcript | TranscriptFile, gloss: bool = False) -> str:
+    """A still image of the first MAX_SVG_EVENTS events (a note says how many more there were);
+    lines longer than SVG_COLUMNS wrap (never clipped)."""
+    from rich.text import Text
+
+    wide = _colour_console(10_000)   # drawn unwrapped first, exactly like the screen ...
     more = [0]
-    _render(_capped(transcript.events, MAX_SVG_EVENTS, more), console, gloss)
+    _render(_capped(transcript.events, MAX_SVG_EVENTS, more), wide, gloss)
     if more[0]:
-        Renderer(console).note(f"... and {more[0]} more events (export --format text shows everything)")
-    return console.export_svg(title=f"smtp-shell: {plain_visible(transcript.target)}")
+        Renderer(wide).note(f"... and {more[0]} more events (export --format text shows everything)")
+    console = _colour_console(SVG_COLUMNS)
+    console.soft_wrap = False
+    for line in wide.export_text(styles=True).split("\n")[:-1]:
+        console.print(Text.from_ansi(line), overflow="fold", no_wrap=False, soft_wrap=False)  # ... then wrapped
+    return console.export_svg(title=f"smtp-shell: {plain_visible(transcript.target)}",
+                              code_format=_local_fonts_svg_format())
 
 
-def write_svg(transcript: Transcript, out: TextIO, gloss: bool = False) -> None:
+def write_svg(transcript: Transcript | TranscriptFile, out: TextIO, gloss: bool = False) -> None:
     out.write(to_svg(transcript, gloss))
 
 
@@ -311,7 +372,7 @@ def mermaid_escape(text: str) -> str:
     return "".join(f"#{ord(ch)};" if ch in _MERMAID_SPECIAL else ch for ch in plain_visible(text))
 
 
-def write_mermaid(transcript: Transcript, out: TextIO, gloss: bool = False) -> None:
+def write_mermaid(transcript: Transcript | TranscriptFile, out: TextIO, gloss: bool = False) -> None:
     """A Mermaid sequenceDiagram, written row by row."""
     # The participant line needs the target, which a header may leave to the first connect event.
     target = transcript.target
@@ -346,14 +407,21 @@ def write_mermaid(transcript: Transcript, out: TextIO, gloss: bool = False) -> N
         out.write("    end\n")
 
 
-def to_mermaid(transcript: Transcript) -> str:
+def to_mermaid(transcript: Transcript | TranscriptFile) -> str:
     return _to_string(write_mermaid, transcript)
 
 
-WRITERS = {"text": write_text, "md": write_markdown, "html": write_html, "svg": write_svg, "mermaid": write_mermaid}
+def write_cast(transcript: Transcript | TranscriptFile, out: TextIO, gloss: bool = False) -> None:
+    from smtp_shell.transcript.cast import write_cast as cast
+
+    cast(transcript, out, gloss=gloss)
 
 
-def write_export(transcript: Transcript, fmt: str, out: TextIO, gloss: bool = False) -> None:
+WRITERS = {"text": write_text, "md": write_markdown, "html": write_html, "svg": write_svg, "mermaid": write_mermaid,
+           "cast": write_cast}
+
+
+def write_export(transcript: Transcript | TranscriptFile, fmt: str, out: TextIO, gloss: bool = False) -> None:
     """Write `transcript` as `fmt` to `out` as it is drawn (a `TranscriptFile` is never held whole)."""
     writer = WRITERS.get(fmt)
     if writer is None:
@@ -361,7 +429,7 @@ def write_export(transcript: Transcript, fmt: str, out: TextIO, gloss: bool = Fa
     writer(transcript, out, gloss=gloss)
 
 
-def export(transcript: Transcript, fmt: str, gloss: bool = False) -> str:
+def export(transcript: Transcript | TranscriptFile, fmt: str, gloss: bool = False) -> str:
     buf = io.StringIO()
     write_export(transcript, fmt, buf, gloss)
     return buf.getvalue()

@@ -12,17 +12,27 @@ Every other line is one event: `t` (seconds since the start, monotonic clock), `
 and the fields of that kind, e.g. `{"t": 0.412, "k": "c", "text": "EHLO me", "as": "command",
 "verb": "EHLO"}`. `version` is the major version: a reader rejects a version it does not know,
 and skips event kinds it does not know (newer minor additions).
+
+Minor 2 (still version 1, so older readers skip what they do not know) adds the header fields
+`minor`, `student` and `chain`, the lesson events (`lesson`, `step`, `attempt`, `hint`, `skip`,
+`restart`, `outcome`) and a hash chain: every event line ends with `"h"`, the SHA-256 of the
+previous line's hash and this line's own bytes before it, so an edited, removed or spliced line
+breaks the chain from that line on (see `chain_next`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
+import re
 
 FORMAT = "smtp-shell-transcript"
 VERSION = 1
+MINOR = 2
+CHAIN = "sha256"
 
 
 class TranscriptError(Exception):
@@ -41,6 +51,9 @@ HEADER_FIELDS: dict[str, tuple[tuple, bool]] = {
     "target": (_OPT_STR, False),
     "tool_version": (_OPT_STR, False),
     "lesson": (_OPT_STR, False),
+    "minor": (_INT, False),
+    "student": (_OPT_STR, False),
+    "chain": (_OPT_STR, False),
 }
 
 _TEXT = {"text": (_STR, True)}
@@ -61,6 +74,15 @@ EVENT_FIELDS: dict[str, dict[str, tuple[tuple, bool]]] = {
     "marker": dict(_TEXT),
     "close": dict(_TEXT),
     "end": {"status": (_INT, False)},
+    # lessons (minor 2): what the student tried, and how it ended
+    "lesson": {"id": (_STR, True), "title": (_STR, False), "version": (_OPT_STR, False), "steps": (_INT, True),
+               "student": (_OPT_STR, False)},
+    "step": {"step": (_INT, True), "title": (_STR, False)},
+    "attempt": {"step": (_INT, True), "passed": (_BOOL, True), "reason": (_STR, False), "code": ((int, type(None)), False)},
+    "hint": {"step": (_INT, True), "level": (_INT, True), "of": (_INT, False)},
+    "skip": {"step": (_INT, True)},
+    "restart": {"step": (_INT, False)},
+    "outcome": {"outcome": (_STR, True), "passed": (_INT, False), "total": (_INT, False)},
 }
 KINDS = frozenset(EVENT_FIELDS)
 
@@ -190,3 +212,31 @@ def dump_line(obj: dict) -> str:
     except UnicodeEncodeError:  # a lone surrogate (a byte that was not UTF-8): keep it escaped
         line = json.dumps(obj, ensure_ascii=True, separators=(", ", ": "))
     return line + "\n"
+
+
+CHAIN_SUFFIX = re.compile(rb', "h": "([0-9a-f]{32})"\}\r?$')
+
+
+def chain_start(header_line: bytes) -> str:
+    """The chain's seed: the hash of the header line as written (without its newline)."""
+    return hashlib.sha256(header_line.rstrip(b"\r\n")).hexdigest()[:32]
+
+
+def chain_next(previous: str, body: bytes) -> str:
+    """An event's `h`: SHA-256 over the previous hash and the event's line as written, up to
+    where `, "h": ...}` is appended (128 bits kept). Hashing the bytes, not a re-serialisation,
+    keeps the check as fast as reading the line."""
+    return hashlib.sha256(previous.encode("ascii") + b"\n" + body).hexdigest()[:32]
+
+
+def chained_line(previous: str, obj: dict) -> tuple[str, str]:
+    """(the line to write, its hash): `obj` as one JSON line with `"h"` as its last field."""
+    body = dump_line({k: v for k, v in obj.items() if k != "h"})[:-2]   # without the closing "}\n"
+    link = chain_next(previous, body.encode("utf-8"))
+    return f'{body}, "h": "{link}"}}\n', link
+
+
+def split_chained(raw: bytes) -> tuple[bytes, str] | None:
+    """(the hashed part, the recorded hash) of a chained line as read, or None if it carries none."""
+    match = CHAIN_SUFFIX.search(raw)
+    return (raw[:match.start()], match.group(1).decode("ascii")) if match else None

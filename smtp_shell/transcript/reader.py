@@ -8,6 +8,12 @@ A file whose last line was cut off, or that has no `end` event, is read as *inco
 (every whole event is kept); event kinds this version does not know are skipped; anything
 else wrong (not JSON, wrong header, a field of the wrong type, a newer major version) raises
 `TranscriptError` with one sentence naming the file and the line.
+
+A transcript whose header names a hash chain (`"chain": "sha256"`, format minor 2) is checked
+as it is read, line by line (format.py `chain_next`): `chain` is "intact", "absent" (recorded
+before the chain existed) or why it breaks, and `chain_line` the first line it does not vouch
+for. While streaming, `chain_line` is set as soon as the pass reaches that line, so a reader
+can stop trusting events from there on; `chain` is final once a pass has read the whole file.
 """
 
 from __future__ import annotations
@@ -17,7 +23,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smtp_shell import __version__
-from smtp_shell.transcript.format import FORMAT, HEADER_FIELDS, KINDS, MAX_LINE_BYTES, VERSION, TranscriptError, check_event, check_fields
+from smtp_shell.transcript.format import (
+    FORMAT,
+    HEADER_FIELDS,
+    KINDS,
+    MAX_LINE_BYTES,
+    VERSION,
+    TranscriptError,
+    chain_next,
+    chain_start,
+    check_event,
+    check_fields,
+    split_chained,
+)
+
+CHAIN_ABSENT = "absent"
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,16 @@ class Transcript:
     complete: bool = True
     problem: str | None = None   # why it is incomplete
     skipped: int = 0             # events of kinds this version does not know
+    chain: str = CHAIN_ABSENT    # "intact", "absent" (recorded before the chain existed) or why it is broken
+    chain_line: int | None = None  # the first line the chain does not vouch for
+
+    @property
+    def student(self) -> str | None:
+        return _student(self.header)
+
+    @property
+    def chain_intact(self) -> bool:
+        return self.chain == "intact"
 
     @property
     def target(self) -> str:
@@ -63,6 +93,16 @@ class Transcript:
     @property
     def duration(self) -> float:
         return self.events[-1].t if self.events else 0.0
+
+
+def _student(header: dict) -> str | None:
+    value = header.get("student")
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _broken(number: int) -> str:
+    return (f"line {number} does not follow from the line before it "
+            "(edited, inserted, removed or spliced from another file)")
 
 
 def _reject_constant(name: str):
@@ -166,6 +206,9 @@ class TranscriptFile:
         self.skipped = 0
         self.duration = 0.0
         self._target: str | None = self.header.get("target")
+        self.chained = self.header.get("chain") == "sha256"
+        self.chain = "unchecked (the file was not read through yet)" if self.chained else CHAIN_ABSENT
+        self.chain_line: int | None = None
 
     @property
     def events(self):
@@ -183,12 +226,23 @@ class TranscriptFile:
     def lesson(self) -> str | None:
         return self.header.get("lesson")
 
+    @property
+    def student(self) -> str | None:
+        return _student(self.header)
+
+    @property
+    def chain_intact(self) -> bool:
+        return self.chain == "intact"
+
     def _read(self):
         path = self.path
         complete, problem, skipped, seen_end, duration = True, None, 0, False, 0.0
+        link: str | None = None  # every pass finds the same break: once found, it stays
         with _open(path) as fh:
             lines = _lines(path, fh)
-            next(lines, None)  # the header
+            first = next(lines, None)  # the header
+            if self.chained and first is not None:
+                link = chain_start(first[1])
             for number, raw, ended in lines:
                 if not raw.strip():
                     continue
@@ -205,6 +259,13 @@ class TranscriptFile:
                 issue = check_event(obj)
                 if issue:
                     raise TranscriptError(f"{path}, line {number}: {issue}; fix or delete that line")
+                if link is not None:
+                    parts = split_chained(raw)
+                    expected = chain_next(link, parts[0]) if parts else None
+                    if parts is None or parts[1] != expected:
+                        self.chain_line, self.chain, link = number, _broken(number), None
+                    else:
+                        link = expected
                 if obj["k"] not in KINDS:
                     skipped += 1
                     continue
@@ -216,6 +277,8 @@ class TranscriptFile:
                 yield event
         if complete and not seen_end:
             complete, problem = False, "it has no end event (the recording was interrupted or is still going on)"
+        if self.chained and self.chain_line is None:
+            self.chain = "intact"
         self.complete, self.problem, self.skipped, self.duration = complete, problem, skipped, duration
 
 
@@ -239,4 +302,5 @@ def read_transcript(path) -> Transcript:
     and tests). Raises `TranscriptError` (one sentence) if unusable."""
     stream = TranscriptFile(path)
     events = list(stream.events)
-    return Transcript(stream.path, stream.header, events, stream.complete, stream.problem, stream.skipped)
+    return Transcript(stream.path, stream.header, events, stream.complete, stream.problem, stream.skipped,
+                      stream.chain, stream.chain_line)

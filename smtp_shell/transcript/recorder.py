@@ -29,7 +29,18 @@ from typing import Any
 
 from smtp_shell import __version__
 from smtp_shell.protocol.sasl import REDACTED, mask_auth_command
-from smtp_shell.transcript.format import FORMAT, TLS_FIELDS, VERSION, TranscriptError, bytes_field, dump_line
+from smtp_shell.transcript.format import (
+    CHAIN,
+    FORMAT,
+    MINOR,
+    TLS_FIELDS,
+    VERSION,
+    TranscriptError,
+    bytes_field,
+    chain_start,
+    chained_line,
+    dump_line,
+)
 
 _INITIAL_HINTS = {"PLAIN": "plain-initial", "LOGIN": "login-username-initial"}
 
@@ -72,7 +83,8 @@ class Recorder:
     """Writes one session to `path` (JSON Lines, see `format.py`). Close it with `close()`."""
 
     def __init__(self, path: Path, *, target: str | None = None, lesson: str | None = None,
-                 force: bool = False, clock=time.monotonic, wall_clock=None, fsync: bool = True) -> None:
+                 force: bool = False, clock=time.monotonic, wall_clock=None, fsync: bool = True,
+                 student: str | None = None) -> None:
         self.path = Path(path)
         self._clock = clock
         self._fsync = fsync
@@ -86,18 +98,27 @@ class Recorder:
         self._auth_mode = False               # the last reply was a 334 to AUTH: lines are secrets
         self._challenge: str | None = None
         self._secrets: set[str] = set()       # seen secrets (in memory only): scrubbed from later text
-        self._write({
-            "format": FORMAT, "version": VERSION,
+        self.student = student
+        header = {
+            "format": FORMAT, "version": VERSION, "minor": MINOR,
             "started": now.astimezone(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "timezone": local_timezone(), "target": target, "tool_version": __version__, "lesson": lesson,
-        }, sync=True)
+            "student": student, "chain": CHAIN,
+        }
+        self._chain: str | None = None
+        self._write(header, sync=True)
+        self._chain = chain_start(dump_line(header).encode("utf-8"))
 
     # -- writing -----------------------------------------------------------------------
     def _write(self, obj: dict, sync: bool = False) -> None:
         if self.is_closed:
             return
+        if self._chain is not None:  # every event after the header: chained to the line before it
+            line, self._chain = chained_line(self._chain, obj)
+        else:
+            line = dump_line(obj)
         try:
-            self._file.write(dump_line(obj))
+            self._file.write(line)
             self._file.flush()
             if sync and self._fsync:
                 os.fsync(self._file.fileno())
@@ -266,6 +287,12 @@ class Recorder:
 
     def marker(self, label: str) -> None:
         self._event("marker", sync=True, text=label)
+
+    def lesson_event(self, kind: str, **fields) -> None:
+        """A lesson's own record (`lesson`, `step`, `attempt`, `hint`, `skip`, `restart`, `outcome`)."""
+        if "reason" in fields and isinstance(fields["reason"], str):
+            fields["reason"] = self._scrub(fields["reason"])
+        self._event(kind, sync=kind in ("lesson", "outcome"), **fields)
 
     # -- the end ---------------------------------------------------------------------------
     def close(self, status: int | None = None) -> None:

@@ -43,7 +43,7 @@ def hostile_transcript(path: Path) -> Path:
     """A well-formed transcript with the payload in every string field of every event kind."""
     p = PAYLOAD
     header = {"format": "smtp-shell-transcript", "version": 1, "started": p, "timezone": p, "target": p,
-              "tool_version": p, "lesson": p}
+              "tool_version": p, "lesson": p, "student": p, "minor": 2}
     events = [
         {"t": 0.0, "k": "note", "text": p},
         {"t": 0.1, "k": "connect", "target": p, "tls": False},
@@ -68,6 +68,15 @@ def hostile_transcript(path: Path) -> Path:
         {"t": 1.6, "k": "marker", "text": p},
         {"t": 1.7, "k": "s", "text": f"334 {p}\r\n", "code": 334, "challenge": p},
         {"t": 1.8, "k": "close", "text": p},
+        # the lesson events (format minor 2): what report, the class page and the gradebook count
+        {"t": 1.81, "k": "lesson", "id": p, "title": p, "version": p, "steps": 3, "student": p},
+        {"t": 1.82, "k": "step", "step": 1, "title": p},
+        {"t": 1.83, "k": "attempt", "step": 1, "passed": False, "reason": p, "code": 550},
+        {"t": 1.84, "k": "hint", "step": 1, "level": 1, "of": 2},
+        {"t": 1.85, "k": "attempt", "step": 1, "passed": True, "reason": p, "code": 250},
+        {"t": 1.86, "k": "skip", "step": 2},
+        {"t": 1.87, "k": "restart", "step": 2},
+        {"t": 1.88, "k": "outcome", "outcome": p, "passed": 1, "total": 3},
         {"t": 1.9, "k": "end", "status": 0},
     ]
     path.write_text(_line(header) + "".join(_line(e) for e in events), encoding="utf-8")

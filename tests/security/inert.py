@@ -42,12 +42,16 @@ class _Tags(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def assert_html_inert(markup: str, where: str = "HTML") -> None:
-    """No active element, no event handler attribute, no link or resource from the payloads."""
+def assert_html_inert(markup: str, where: str = "HTML", allow=None) -> None:
+    """No active element, no event handler attribute, no link or resource from the payloads.
+    `allow(tag, attrs)` may accept an element the page itself writes (the class page's own
+    links to the exports it wrote beside it)."""
     assert_terminal_safe(markup, where)
     parser = _Tags()
     parser.feed(markup)
     for tag, attrs in parser.found:
+        if allow is not None and allow(tag, attrs):
+            continue
         assert tag not in ACTIVE_TAGS, f"{where} has an active <{tag}> element: {attrs}"
         for name, value in attrs:
             assert not name.lower().startswith("on"), f"{where}: <{tag} {name}={value!r}>"
@@ -70,3 +74,26 @@ def assert_markdown_inert(markdown: str) -> None:
     outside_code = re.sub(r"(?ms)^(`{3,})text\n.*?^\1$", "", markdown)
     found = _AUTOLINK.search(outside_code)
     assert found is None, f"GFM would autolink {outside_code[found.start():found.start() + 40]!r}"
+
+
+_SCRIPT = re.compile(r"(?is)<script>(.*?)</script>")
+
+
+def assert_class_page_inert(markup: str, link_dir: str) -> None:
+    """The class page: inert like any HTML, except its own links (relative, into `link_dir`, to
+    a file name it made safe) and its one script, which is exactly the sorting script the CSP
+    allows by hash, so no text from a file ever runs."""
+    from smtp_shell.transcript.classpage import _SCRIPT as SORTING
+
+    scripts = _SCRIPT.findall(markup)
+    assert scripts == [SORTING], "the class page holds a script that is not its own sorting script"
+
+    def own(tag, attrs) -> bool:
+        if tag == "script":
+            return not attrs
+        if tag == "a":
+            return all(name == "href" and re.fullmatch(re.escape(link_dir) + r"/[0-9A-Za-z._-]+\.html", value or "")
+                       for name, value in attrs)
+        return False
+
+    assert_html_inert(_SCRIPT.sub("<script></script>", markup), "class page", allow=own)

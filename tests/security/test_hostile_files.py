@@ -1,5 +1,6 @@
 """An instructor opens whatever a student hands in: the hostile-file corpus (corpus.py) through
-replay, report (every format), export (every format), lesson listing and `mailbox show`.
+replay, report (every format), export (every format, the asciinema cast too), lesson listing
+and `mailbox show` (the class page, `report --verify` and `diff`: test_hostile_grading.py).
 
 Each command runs in-process through `cli.main` (one subprocess run per command proves the
 same on a real UTF-8 stdout). For every file: nothing raises, a file that cannot be used is
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -70,7 +72,19 @@ def test_replay_every_file(corpus, capsys, index):
         _one_sentence(err)
 
 
-@pytest.mark.parametrize("fmt", ["text", "md", "html", "svg", "mermaid"])
+def assert_cast_inert(cast: str) -> None:
+    """An asciicast v2 file: JSON lines; what the player's terminal receives holds only the
+    renderer's own colour codes (SGR), never a sequence, C1 or bidi control from the file."""
+    assert_terminal_safe(cast, "cast")
+    header, *events = [json.loads(line) for line in cast.splitlines()]
+    assert header["version"] == 2
+    assert_terminal_safe(header["title"], "cast title")
+    played = "".join(event[2] for event in events)
+    assert not re.search(r"\x1b(?!\[[0-9;]*m)", played), "a non-colour escape sequence reaches the player"
+    assert_terminal_safe(re.sub(r"\x1b\[[0-9;]*m", "", played).replace("\r", ""), "cast output")
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html", "svg", "mermaid", "cast"])
 @pytest.mark.parametrize("index", range(2 + len(BAD)))
 def test_export_every_file_every_format(corpus, capsys, index, fmt):
     path = corpus[index]
@@ -83,35 +97,47 @@ def test_export_every_file_every_format(corpus, capsys, index, fmt):
         _one_sentence(err)
         return
     assert status == 0, err
-    {"md": assert_markdown_inert, "html": assert_html_inert, "svg": assert_html_inert}.get(
+    {"md": assert_markdown_inert, "html": assert_html_inert, "svg": assert_html_inert, "cast": assert_cast_inert}.get(
         fmt, assert_terminal_safe)(out)
     if fmt in ("html", "svg") and path.name not in READABLE_BAD:
         assert "&lt;script&gt;" in out or "&lt;script" in out  # shown as text, not dropped
 
 
+UNREADABLE = len(BAD) - len(READABLE_BAD)
+
+
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])
 def test_report_over_the_whole_class(corpus, capsys, fmt):
+    """Every bad file is one sentence; the readable ones (hostile text in every field, the lesson
+    events too) are graded rows; nothing hostile reaches the table, the gradebook or the JSON."""
     folder = corpus[0].parent
     status, out, err = run(capsys, "report", folder, "--format", fmt)
     assert status == 0, err
     assert_terminal_safe(out, f"report {fmt}")
-    if fmt == "csv":
-        rows = list(csv.DictReader(io.StringIO(out)))
-        assert len(rows) == len(corpus)
+    if fmt == "csv":  # the gradebook: a row per student, a column per lesson
+        rows = list(csv.reader(io.StringIO(out)))
         for row in rows:
-            for value in row.values():
+            for value in row:
                 assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), row
-        readable = [r for r in rows if r["status"] != "unreadable"]
-        assert len(readable) == 2 + len(READABLE_BAD)
-        assert sum(1 for r in rows if r["status"] == "unreadable") == len(BAD) - len(READABLE_BAD)
+        header, *students = rows
+        assert len(header) == 4 and header[0] == "student" and header[1].endswith("(of 3)")
+        assert len(students) == 1 and students[0][1] == "0"  # step 1 passed, then :restart: none in the last run
     elif fmt == "json":
-        rows = json.loads(out)
-        assert len(rows) == len(corpus)
-        hostile = next(r for r in rows if r["file"] == "hostile-fields.jsonl")
-        assert "\x1b]52;c;" in hostile["target"]  # exact value kept for programs, escaped on the wire
-        assert "\\u001b" in out and "\\u202e" in out and "\\u009b" in out
+        report = json.loads(out)
+        files = report["files"]
+        assert len(files) == len(corpus)
+        assert sum(1 for f in files if f["status"] == "unreadable") == UNREADABLE
+        hostile = next(f for f in files if f["file"] == "hostile-fields.jsonl")
+        assert "\x1b]52;c;" in hostile["target"] and "\x1b]52;c;" in hostile["student"]  # exact values kept ...
+        assert "\\u001b" in out and "\\u202e" in out and "\\u009b" in out               # ... escaped on the wire
+        row = next(r for r in report["rows"] if "hostile-fields.jsonl" in r["files"])
+        assert row["runs"] == 2 and "\x1b]0;PWNED-TITLE" in row["lesson"]  # both hostile files: one student x lesson
+        assert (row["attempts"], row["failed_attempts"], row["hints"], row["skips"], row["restarts"]) == (4, 2, 2, 2, 2)
     else:
-        for name in ("hostile-fields.jsonl", "nan-t.jsonl", "brackets.jsonl", "int-5000-digits-t.jsonl"):
+        assert "\\x1b]0;PWNED-T" in out  # the hostile student and lesson, shown as text (folded)
+        footnotes = [line for line in out.splitlines() if line.startswith("unreadable: ")]
+        assert len(footnotes) == UNREADABLE, out
+        for name in ("nan-t.jsonl", "brackets.jsonl", "int-5000-digits-t.jsonl"):
             assert name in out
 
 

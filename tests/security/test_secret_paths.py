@@ -65,15 +65,21 @@ def lab_logs(server) -> str:
 
 
 def every_output(tmp_path, transcript) -> list[str]:
-    """The transcript itself, every export of it and the report over its folder."""
+    """The transcript itself, every export of it, the report over its folder (the class page and
+    the transcript pages beside it too) and `diff` of it with itself."""
     texts = [transcript.read_text(encoding="utf-8")]
-    for fmt in ("text", "md", "html", "svg", "mermaid"):
+    for fmt in ("text", "md", "html", "svg", "mermaid", "cast"):
         result = cli(["export", transcript, "--format", fmt], tmp_path)
         assert result.returncode == 0, result.stderr
         texts.append(result.stdout)
     for fmt in ("table", "csv", "json"):
         result = cli(["report", transcript.parent, "--format", fmt], tmp_path)
         texts.append(result.stdout)
+    page = tmp_path / "class-page" / "class.html"
+    assert cli(["report", transcript.parent, "--format", "html", "-o", page], tmp_path).returncode == 0
+    texts += [p.read_text(encoding="utf-8") for p in sorted(page.parent.rglob("*.html"))]
+    for fmt in ("text", "html"):
+        texts.append(cli(["diff", transcript, transcript, "--format", fmt], tmp_path).stdout)
     return texts
 
 
@@ -189,7 +195,7 @@ def test_a_repeated_username_challenge_gets_no_password(tmp_path):
     users = {json.loads(line).get("user") for line in path.read_text().splitlines()[1:]} - {None}
     assert users == {USER}
     report = json.loads(cli(["report", path.parent, "--format", "json"], tmp_path).stdout)
-    assert report[0]["user"] in ("", USER)
+    assert report["files"][0]["user"] in ("", USER)
 
 
 def test_the_cleartext_auth_warning_also_when_starttls_is_not_offered(tmp_path):

@@ -1,4 +1,4 @@
-"""`report`, `replay` and `export` stream: a transcript far larger than the memory they use.
+"""`report`, `replay`, `export` and `diff` stream: a transcript far larger than the memory they use.
 
 Why this exists: a student can hand in a 1 GB file (or a runaway recording can make one); the
 instructor's report over the class must not need several times that in memory. A ~200 MB
@@ -75,7 +75,7 @@ def peak_rss(args, home, stdout) -> tuple[subprocess.CompletedProcess, int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the peak from /proc/self/status")
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("command", ["report", "replay", "text", "md", "html", "svg", "mermaid"])
+@pytest.mark.parametrize("command", ["report", "replay", "text", "md", "html", "svg", "mermaid", "cast", "diff"])
 def test_memory_stays_bounded_on_a_huge_transcript(big, tmp_path, command):
     path, sessions = big
     out = tmp_path / f"out.{command}"
@@ -83,18 +83,25 @@ def test_memory_stays_bounded_on_a_huge_transcript(big, tmp_path, command):
         args = ["report", path.parent, "--format", "json", "-o", out]
     elif command == "replay":
         args = ["replay", path, "--no-timing"]
+    elif command == "diff":
+        args = ["diff", path, path, "-o", out]
     else:
         args = ["export", path, "--format", command, "-o", out]
     result, peak_kb = peak_rss(args, tmp_path, tmp_path / "stdout")
     assert result.returncode == 0, result.stderr[-2000:]
     assert peak_kb < PEAK_LIMIT_KB, f"{command}: peak RSS {peak_kb // 1024} MB for a {SIZE // 10**6} MB transcript"
     if command == "report":
-        row = json.loads(out.read_text())[0]
+        row = json.loads(out.read_text())["files"][0]
         assert row["messages_accepted"] == sessions and row["status"] == "complete"
     elif command == "replay":
         with open(tmp_path / "stdout", encoding="utf-8") as shown:
             assert sum(1 for line in shown if "250 2.0.0 saved" in line) == sessions
     elif command in ("text", "md"):
         assert out.stat().st_size > SIZE * 0.8  # every line is there
+    elif command == "cast":
+        with open(out, encoding="utf-8") as cast:
+            assert sum(1 for line in cast if "saved" in line) == sessions  # one output event per reply
+    elif command == "diff":
+        assert "more steps, not compared" in out.read_text(encoding="utf-8")
     elif command in ("html", "svg"):
         assert "more" in out.read_text(encoding="utf-8")[-200_000:]  # the diagram / still says what it left out

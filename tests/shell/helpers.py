@@ -43,6 +43,7 @@ FULL_SESSION = [
 
 def env(home) -> dict:
     e = dict(os.environ)
+    e.setdefault("SMTP_SHELL_STUDENT", "Test Student")  # lessons in a pty would otherwise ask for a name
     e.update({"SMTP_SHELL_HOME": str(home), "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", "COLUMNS": "200",
               "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"})
     return e

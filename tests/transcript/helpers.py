@@ -59,3 +59,25 @@ def small_transcript(path: Path, **kwargs) -> Path:
 
 def lines(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+
+
+def lesson_transcript(path: Path, *, student: str, lesson: str, passed: list[int], total: int = 4,
+                      complete: bool = False, failed: int = 1, hints: int = 1) -> Path:
+    """A lesson transcript with its grading events, written as the lesson engine writes them."""
+    rec = Recorder(path, target="127.0.0.1:8025", clock=Clock(), lesson=lesson, student=student)
+    rec.lesson_event("lesson", id=lesson, title=lesson.replace("-", " "), version="1", steps=total, student=student)
+    rec.connected("127.0.0.1:8025", False)
+    rec.reply(reply(b"220 lab ESMTP\r\n"), False, None)
+    for _ in range(failed):
+        rec.lesson_event("attempt", step=passed[0] if passed else 1, passed=False, reason="not yet", code=501)
+    for _ in range(hints):
+        rec.lesson_event("hint", step=1, level=1, of=2)
+    for step in passed:
+        rec.lesson_event("step", step=step, title=f"step {step}")
+        rec.client("NOOP", False)
+        rec.reply(reply(b"250 OK\r\n"), False, None)
+        rec.lesson_event("attempt", step=step, passed=True, reason="")
+        rec.marker(f"step {step} passed: step {step}")
+    rec.lesson_event("outcome", outcome="completed" if complete else "abandoned", passed=len(passed), total=total)
+    rec.close(0)
+    return path

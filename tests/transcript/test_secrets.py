@@ -62,7 +62,7 @@ def test_batch_logins_leave_no_secret(aiosmtpd_server, tmp_path, script):
         for forbidden in FORBIDDEN:
             assert forbidden not in text
     report = json.loads(cli(["report", out.parent, "--format", "json"], tmp_path).stdout)
-    assert report[0]["authenticated"] is True and report[0]["user"] == USER
+    assert report["files"][0]["authenticated"] is True and report["files"][0]["user"] == USER
 
 
 def test_recorder_masks_even_if_handed_a_secret(tmp_path):
