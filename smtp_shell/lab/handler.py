@@ -24,6 +24,8 @@ from smtp_shell.lab.mailbox import Mailbox
 from smtp_shell.lab.safetext import visible
 
 MAX_AUTH_FAILURES = 5
+# RFC 6531 §3.5: a non-ASCII address in a transaction whose MAIL FROM had no SMTPUTF8.
+NEEDS_SMTPUTF8 = "553 5.6.7 Non-ASCII address without SMTPUTF8: say MAIL FROM:<...> SMTPUTF8 (RFC 6531)"
 
 
 @dataclass
@@ -79,6 +81,8 @@ class LabHandler:
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         faults: Faults = server.lab.faults
+        if not address.isascii() and not envelope.smtp_utf8:
+            return NEEDS_SMTPUTF8
         if faults.max_size is not None:
             for option in mail_options:
                 name, _, value = option.partition("=")
@@ -91,6 +95,8 @@ class LabHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         lab: LabContext = server.lab
         faults = lab.faults
+        if not address.isascii() and not envelope.smtp_utf8:
+            return NEEDS_SMTPUTF8
         reply = faults.rejection_for(address)
         if reply is not None:
             return reply

@@ -179,6 +179,15 @@ class LabSMTP(SMTP):
             # slow down password guessing: 0.2 s, 0.4 s, ... at most 2 s before the next command
             await asyncio.sleep(min(0.2 * self.auth_failures, 2.0))
 
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        if self.uses_tls and not arg:  # RFC 3207 §4.2: no second STARTTLS on a TLS session
+            await self.push("503 5.5.1 TLS is already active on this connection")
+            return
+        await super().smtp_STARTTLS(arg)
+
+    smtp_STARTTLS.__smtp_syntax__ = SMTP.smtp_STARTTLS.__smtp_syntax__  # type: ignore[attr-defined]
+    smtp_STARTTLS.__smtp_syntax_when__ = SMTP.smtp_STARTTLS.__smtp_syntax_when__  # type: ignore[attr-defined]
+
     async def smtp_DATA(self, arg: str) -> None:
         ready = self.session.host_name and self.envelope.rcpt_tos and not arg
         if not (self.lab.faults.drop_during_data and ready):

@@ -20,6 +20,17 @@ from smtp_shell.protocol.states import State
 PSEUDO_VERBS = ("<greeting>", "<dot>", "<auth>")
 
 
+_VERB_LABELS = {"<greeting>": "the session in its greeting", "<dot>": "the message (the final dot)",
+                "<auth>": "your answer to its AUTH question"}
+
+
+def verb_label(verb: str | None) -> str:
+    """How a verb reads in a sentence: pseudo-verbs such as <auth> never show raw."""
+    if not verb:
+        return "the session"
+    return _VERB_LABELS.get(verb, verb)
+
+
 class CheckError(ValueError):
     """A check table that is not valid (one sentence, without the file or step)."""
 
@@ -209,7 +220,7 @@ class ReplyCheck(Check):
         if not code_ok:
             if self.verbs is None:
                 return None
-            return Outcome(False, f"the server answered {verb} with {reply.code}; this step needs {self._wanted()}",
+            return Outcome(False, f"the server answered {verb_label(verb)} with {reply.code}; this step needs {self._wanted()}",
                            reply.code)
         if self.param is not None and self.param not in _args_params(event.command):
             return Outcome(False, f"{verb} was sent without the {self.param} parameter")

@@ -13,7 +13,7 @@ import re
 import time
 from pathlib import Path
 
-from smtp_shell.lessons.checks import Outcome
+from smtp_shell.lessons.checks import Outcome, verb_label
 from smtp_shell.lessons.facts import Facts, Happening
 from smtp_shell.lessons.model import Lesson
 from smtp_shell.lessons.progress import Progress
@@ -116,7 +116,7 @@ class LessonEngine(Listener):
         outcome = step.check.evaluate(happening, self.facts)
         if outcome is None and happening.kind == "reply" and happening.event.reply.klass in (4, 5):
             event = happening.event
-            outcome = Outcome(False, f"the server refused {event.verb or 'the session'} with {event.reply.code}",
+            outcome = Outcome(False, f"the server refused {verb_label(event.verb)} with {event.reply.code}",
                               event.reply.code)
         if outcome is None or outcome.progress:
             return

@@ -239,6 +239,37 @@ def angle_brackets(core, line: Line):
                           f"{m.group(1).upper()}:<{address}>): RFC 5321 requires them, and strict servers refuse a bare address.")
 
 
+# RFC 5321 §4.1.2: esmtp-param = esmtp-keyword ["=" esmtp-value]; these keywords need a value.
+_PARAM_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*(=[\x21-\x3c\x3e-\x7e]+)?")
+_NEEDS_VALUE = {"SIZE": "SIZE=1200", "BODY": "BODY=8BITMIME", "RET": "RET=HDRS", "ENVID": "ENVID=abc123",
+                "NOTIFY": "NOTIFY=FAILURE", "ORCPT": "ORCPT=rfc822;a@b.example", "AUTH": "AUTH=<>", "BY": "BY=60;R"}
+
+
+def esmtp_param_problem(rest: str) -> str | None:
+    """What is wrong with the ESMTP parameters after an address ("SIZE 1200"), or None."""
+    words = rest.split()
+    for i, word in enumerate(words):
+        name, eq, value = word.partition("=")
+        key = name.upper().rstrip(":")
+        if key in _NEEDS_VALUE and not value:
+            after = words[i + 1] if i + 1 < len(words) else ""
+            typed = f"{word} {after}".strip() if after and (not eq or after.startswith("=")) else word
+            return (f"'{typed}' is not a parameter: write KEYWORD=value with no spaces, as in {_NEEDS_VALUE[key]} "
+                    "(RFC 5321 §4.1.2)")
+        if not _PARAM_WORD.fullmatch(word):
+            return (f"'{word}' is not an ESMTP parameter: each is KEYWORD or KEYWORD=value, separated by single "
+                    "spaces, after the address (RFC 5321 §4.1.2)")
+    return None
+
+
+@before
+def esmtp_params(core, line: Line):
+    if line.verb in _KEYWORD and (m := _ENVELOPE.match(line.command.args)) and m.group(2).startswith("<"):
+        problem = esmtp_param_problem(m.group(3))
+        if problem:
+            return Advice("esmtp-params", problem[0].upper() + problem[1:] + ".")
+
+
 @before
 def utf8_address(core, line: Line):
     if line.verb in _KEYWORD and not line.command.args.isascii():
@@ -295,8 +326,9 @@ def _auth_context(core, line: Line):
 def auth_needs_tls(core, line: Line):
     ctx = _auth_context(core, line)
     if ctx and not core.tls and not ctx[0].auth_mechanisms and ctx[0].has("STARTTLS"):
-        return Advice("auth-needs-tls", "This server offers AUTH only after STARTTLS: send STARTTLS, "
-                                        "then EHLO again, then AUTH.")
+        return Advice("auth-needs-tls", "The server did not advertise AUTH, but it offers STARTTLS, and many "
+                                        "servers list AUTH only under TLS: send STARTTLS, then EHLO again, and "
+                                        "look for AUTH before you log in.")
 
 
 @before
@@ -331,6 +363,15 @@ def auth_mechanism(core, line: Line):
 
 
 @before
+def auth_initial_response(core, line: Line):
+    if line.verb == "AUTH":
+        mechanism, _, response = line.command.args.strip().partition(" ")
+        problem = sasl.diagnose_response(response, mechanism) if response.strip() else None
+        if problem:
+            return Advice("auth-response", f"This AUTH {mechanism.upper()} response looks wrong: {problem}.")
+
+
+@before
 def auth_twice(core, line: Line):
     if line.verb == "AUTH" and core.authenticated_user:
         return Advice("auth-twice", "You are already logged in on this connection, so the server will refuse another AUTH.")
@@ -350,7 +391,12 @@ def _base64_text(text: str) -> str | None:
 @before
 def auth_plain_text(core, line: Line):
     text = line.text.strip()
-    if line.mode != "auth" or text in ("", "*", "=") or _base64_text(text) is not None:
+    if line.mode != "auth" or text in ("", "*", "="):
+        return None
+    mechanism = getattr(core, "_auth_mechanism", None) or "LOGIN"
+    if sasl.looks_like_base64(text) and (problem := sasl.diagnose_response(text, mechanism)):
+        return Advice("auth-response", f"This answer looks wrong: {problem}.")
+    if _base64_text(text) is not None:
         return None
     if core.expects_secret:
         return Advice("auth-not-base64", "The server expects your password in base64 and this does not look like "

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 
+from smtp_shell.protocol import sasl
 from smtp_shell.protocol.advisor import (_ENVELOPE, _KEYWORD, Advice, _needs_ehlo_after_tls, _syntax, _table_verbs,
-                                         after, steps_to)
+                                         after, esmtp_param_problem, steps_to)
 from smtp_shell.protocol.capabilities import human_size
 from smtp_shell.protocol.commands import VERBS
 from smtp_shell.protocol.states import State
@@ -63,8 +64,15 @@ def hint_auth_failed(core, event):
 
 @after
 def hint_not_base64(core, event):
-    if _code(event) == 501 and event.verb in ("AUTH", "<auth>"):
-        return Advice("auth-not-base64", "The server could not read that as base64: encode it with :b64, or use :auth login.")
+    if _code(event) != 501 or event.verb not in ("AUTH", "<auth>"):
+        return None
+    if event.verb == "AUTH" and event.command is not None:
+        mechanism, _, response = event.command.args.strip().partition(" ")
+        problem = sasl.diagnose_response(response, mechanism) if response.strip() else None
+        if problem:
+            return Advice("auth-response", f"The server could not use that AUTH {mechanism.upper()} response: {problem}.")
+    return Advice("auth-not-base64", "501 means the server could not parse that AUTH answer: it must be base64 "
+                                     "(for PLAIN: of authzid NUL user NUL password); :b64 or :auth builds it.")
 
 
 @after
@@ -106,6 +114,9 @@ def hint_address_syntax(core, event):
         m = _ENVELOPE.match(event.command.args)
         if m and m.group(2) and not m.group(2).startswith("<"):
             return Advice("address-brackets", f"Write the address in angle brackets, as in {VERBS[event.verb][0]}.")
+        problem = esmtp_param_problem(m.group(3)) if m else None
+        if problem:
+            return Advice("esmtp-params", f"The address is fine, the parameters are not: {problem}.")
         return Advice("address-syntax", "Check the address: one @, no spaces, inside <...> right after the colon.")
 
 
