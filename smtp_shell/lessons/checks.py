@@ -54,6 +54,15 @@ class Check:
     def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         raise NotImplementedError
 
+    def verbs(self) -> set[str] | None:
+        """The verbs whose replies this check is about (None: any), so that words written for a
+        reply code are used only for a reply to one of them."""
+        return None
+
+    def nudge(self, happening: Happening, facts: Facts) -> str | None:
+        """Something valid but not what the step asks for: one sentence saying what it wants."""
+        return None
+
 
 # ---- the registry -------------------------------------------------------------------------------
 
@@ -193,12 +202,30 @@ def _args_address(command) -> str:
 def _args_params(command) -> set[str]:
     args = command.args if command is not None else ""
     rest = args[args.find(">") + 1:] if ">" in args else ""
-    return {word.partition("=")[0].upper() for word in rest.split()}
+    return {word.upper() for word in rest.split()}
+
+
+def _has_param(command, wanted: str) -> bool:
+    """`SIZE` matches SIZE=1200; `BODY=8BITMIME` matches only that value."""
+    params = _args_params(command)
+    return wanted in params if "=" in wanted else wanted in {p.partition("=")[0] for p in params}
+
+
+def _bracketed(command) -> bool:
+    args = command.args if command is not None else ""
+    colon = args.find(":")
+    return colon >= 0 and args[colon + 1:].lstrip().startswith("<")
+
+
+_ALTERNATIVE = {"EHLO": "HELO", "HELO": "EHLO"}
+_TRANSACTION_VERBS = {"RCPT", "DATA", "<dot>"}
+_GREETINGS = {"HELO": "HELO is the 1982 form and lists no extensions",
+              "EHLO": "only EHLO makes the server list its extensions"}
 
 
 class ReplyCheck(Check):
     def __init__(self, p: dict) -> None:
-        self.verbs = [_norm_verb(v) for v in _verbs(p["verb"])] if "verb" in p else None
+        self.verbs_ = [_norm_verb(v) for v in _verbs(p["verb"])] if "verb" in p else None
         self.code, self.klass = p.get("code"), p.get("class")
         self.address = p["address"].strip().strip("<>").lower() if "address" in p else None
         self.param = p["param"].upper() if "param" in p else None
@@ -207,23 +234,40 @@ class ReplyCheck(Check):
     def _wanted(self) -> str:
         return str(self.code) if self.code else f"a {self.klass}xx reply" if self.klass else "a reply"
 
+    def verbs(self):
+        return set(self.verbs_) if self.verbs_ is not None else None
+
+    def nudge(self, happening, facts):
+        event = happening.event if happening.kind == "reply" else None
+        if event is None or self.verbs_ is None or event.reply.klass != 2:
+            return None
+        other = _ALTERNATIVE.get(event.verb or "")
+        if other in self.verbs_:
+            return (f"{event.verb} worked ({event.reply.code}), but this step asks for {other}: "
+                    f"send {other} as the instruction says (both greet the server; {_GREETINGS[other]}).")
+        return None
+
     def evaluate(self, happening, facts):
         if happening.kind != "reply":
             return None
         event = happening.event
         reply, verb = event.reply, event.verb or ""
-        if self.verbs is not None and verb not in self.verbs:
+        if self.verbs_ is not None and verb not in self.verbs_:
             return None
         if self.address is not None and _args_address(event.command) != self.address:
             return None
         code_ok = (self.code is None or reply.code == self.code) and (self.klass is None or reply.klass == self.klass)
         if not code_ok:
-            if self.verbs is None:
+            if self.verbs_ is None:
                 return None
             return Outcome(False, f"the server answered {verb_label(verb)} with {reply.code}; this step needs {self._wanted()}",
                            reply.code)
-        if self.param is not None and self.param not in _args_params(event.command):
+        if self.param is not None and not _has_param(event.command, self.param):
             return Outcome(False, f"{verb} was sent without the {self.param} parameter")
+        if verb in ("MAIL", "RCPT") and reply.klass == 2 and not _bracketed(event.command):
+            return Outcome(False, f"the server let {verb} through, but the address was not in angle brackets: "
+                                  f"RFC 5321 §4.1.2 requires {verb} {'FROM' if verb == 'MAIL' else 'TO'}:<address>, "
+                                  "and strict servers refuse it without them")
         if self.non_ascii is not None and _args_address(event.command).isascii() == self.non_ascii:
             return Outcome(False, f"the address in {verb} is {'plain ASCII' if self.non_ascii else 'not ASCII'}")
         if self.tls is not None and facts.tls != self.tls:
@@ -246,7 +290,12 @@ def _need_any(p: dict, names: tuple[str, ...], name: str):
 
 class TLSCheck(Check):
     def evaluate(self, happening, facts):
+        if facts.tls and happening.kind == "enter":
+            return Outcome(True, "already done: this session is under TLS")
         return PASS if facts.tls else None
+
+    def verbs(self):
+        return {"STARTTLS"}
 
 
 kind("tls", "the session is under TLS")(lambda p: TLSCheck())
@@ -256,7 +305,12 @@ class AuthenticatedCheck(Check):
     def __init__(self, p: dict) -> None:
         self.mechanism = p["mechanism"].upper() if "mechanism" in p else None
 
+    def verbs(self):
+        return {"AUTH", "<auth>"}
+
     def evaluate(self, happening, facts):
+        if happening.kind == "enter" and facts.authenticated and self.mechanism in (None, facts.auth_mechanism):
+            return Outcome(True, "already done: this session is logged in")
         if happening.kind != "reply" or not facts.authenticated:
             return None
         if self.mechanism and facts.auth_mechanism != self.mechanism:
@@ -275,14 +329,23 @@ class CapabilityCheck(Check):
     def __init__(self, p: dict) -> None:
         self.keywords = [k.upper() for k in _verbs(p["keyword"])]
 
+    def verbs(self):
+        return {"EHLO", "HELO"}
+
     def evaluate(self, happening, facts):
+        if self.keywords == ["STARTTLS"] and facts.tls and happening.kind in ("tls", "enter", "reply"):
+            return Outcome(True, "already done: TLS is on, and a server stops listing STARTTLS once it is")
+        if happening.kind == "enter":
+            seen = facts.capabilities is not None and all(facts.capabilities.has(k) for k in self.keywords)
+            return Outcome(True, f"already done: the last EHLO reply lists {', '.join(self.keywords)}") if seen else None
         if happening.kind != "reply" or happening.event.verb not in ("EHLO", "HELO") or happening.event.reply.klass != 2:
             return None
+        code = happening.event.reply.code
         if happening.event.verb == "HELO":
-            return Outcome(False, "HELO replies list no extensions; say EHLO to see them")
+            return Outcome(False, "HELO replies list no extensions; say EHLO to see them", code)
         missing = [k for k in self.keywords if not (facts.capabilities and facts.capabilities.has(k))]
         if missing:
-            return Outcome(False, f"this EHLO reply does not list {', '.join(missing)}")
+            return Outcome(False, f"this EHLO reply does not list {', '.join(missing)}", code)
         return PASS
 
 
@@ -307,6 +370,10 @@ class MailboxCheck(Check):
     def evaluate(self, happening, facts):
         if happening.kind != "reply" or happening.event.verb != "<dot>" or happening.event.reply.klass != 2:
             return None
+        if facts.just_saved:
+            problem = mailcheck.envelope_problem(facts.just_saved[0], facts.mail_params)
+            if problem:
+                return Outcome(False, problem)
         if facts.just_saved is None:
             return Outcome(False, "this step reads the lab mailbox, which smtp-shell cannot see; "
                                   "give --mailbox DIR (the lab server's mailbox folder)")
@@ -316,6 +383,9 @@ class MailboxCheck(Check):
         if any(p is None for p in problems):
             return PASS
         return Outcome(False, problems[0])
+
+    def verbs(self):
+        return {"<dot>"}
 
 
 kind("mailbox", "the message just accepted, as saved in the lab mailbox, meets every criterion",
@@ -342,6 +412,16 @@ class PipelinedCheck(Check):
                                   f"commands before the replies arrive ({self.min} or more at once)")
         return None
 
+    def verbs(self):
+        return {"MAIL", "RCPT", "DATA"}
+
+    def nudge(self, happening, facts):
+        event = happening.event if happening.kind == "reply" else None
+        if event is None or event.verb not in ("MAIL", "RCPT") or facts.step_peak >= self.min or facts.in_flight:
+            return None
+        return (f"{event.verb} went out on its own and waited for its reply; this step wants {self.min} or more "
+                "commands in one write: type :pipeline, then one command per line, then an empty line.")
+
 
 kind("pipelined", "several commands were sent before the first of them got its reply",
      min=Param((int,), validate=lambda v: None if 2 <= v <= 100 else "must be from 2 to 100"))(PipelinedCheck)
@@ -359,6 +439,11 @@ class AllCheck(Check):
 
     def evaluate(self, happening, facts):
         failed, moved = None, False
+        event = happening.event if happening.kind == "reply" else None
+        if event is not None and event.verb == "MAIL" and event.reply.klass == 2:
+            # a new message: what its RCPTs and its dot must show starts again (a 550 from an
+            # earlier attempt without pipelining does not count for a pipelined one)
+            self.done -= {i for i, c in enumerate(self.checks) if (c.verbs() or {"?"}) <= _TRANSACTION_VERBS}
         for i, check in enumerate(self.checks):
             if i in self.done:
                 continue
@@ -375,6 +460,18 @@ class AllCheck(Check):
         if len(self.done) == len(self.checks):
             return PASS
         return PROGRESS if moved else None
+
+    def verbs(self):
+        found: set[str] = set()
+        for check in self.checks:
+            verbs = check.verbs()
+            if verbs is None:
+                return None
+            found |= verbs
+        return found
+
+    def nudge(self, happening, facts):
+        return next((text for c in self.checks if (text := c.nudge(happening, facts))), None)
 
 
 class AnyCheck(AllCheck):

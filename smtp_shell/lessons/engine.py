@@ -50,6 +50,7 @@ class LessonEngine(Listener):
         self.started = self._clock()
         self.ended: float | None = None
         self._show_on_greeting = True
+        self._nudged: set[str] = set()
         self.facts.new_step()
         for step in self.lesson.steps:
             step.check.reset()
@@ -114,39 +115,50 @@ class LessonEngine(Listener):
         if step is None or self.complete:
             return
         outcome = step.check.evaluate(happening, self.facts)
-        if outcome is None and happening.kind == "reply" and happening.event.reply.klass in (4, 5):
-            event = happening.event
+        event = happening.event if happening.kind == "reply" else None
+        if outcome is None and event is not None and event.reply.klass in (4, 5):
             outcome = Outcome(False, f"the server refused {verb_label(event.verb)} with {event.reply.code}",
                               event.reply.code)
+        if outcome is None and event is not None and not self.facts.stale_reply:
+            self._nudge(step.check.nudge(happening, self.facts))
         if outcome is None or outcome.progress:
             return
         if outcome.passed:
-            self._passed()
+            self._passed(outcome.reason)
             return
-        if outcome.code is None and happening.kind == "reply" and happening.event.reply.klass in (4, 5):
-            outcome = Outcome(False, outcome.reason, happening.event.reply.code)
-        self._failed(outcome)
+        if outcome.code is None and event is not None and event.reply.klass in (4, 5):
+            outcome = Outcome(False, outcome.reason, event.reply.code)
+        self._failed(outcome, event.verb if event is not None else None)
 
-    def _explanation(self, code: int | None) -> str | None:
-        own = self.step.explanation_for(code)
+    def _nudge(self, text: str | None) -> None:
+        """Valid, but not what the step asks for: say so once per step, without counting an attempt."""
+        if text and text not in self._nudged:
+            self._nudged.add(text)
+            self.log.append((self.step.number, "nudge", text))
+            self.console.print(f"↪ step {self.step.number}: {text}")
+
+    def _explanation(self, code: int | None, verb: str | None = None) -> str | None:
+        own = self.step.explanation_for(code, verb)
         if own or code is None or code < 400:
             return own
         entry = lookup(str(code))
         return f"{code}: {entry.summary}. {entry.explanation}" if entry else None
 
-    def _failed(self, outcome: Outcome) -> None:
+    def _failed(self, outcome: Outcome, verb: str | None = None) -> None:
         i, step = self.index, self.step
         self.attempts[i] += 1
         self.states[i] = "failed"
-        explanation = self._explanation(outcome.code)
+        explanation = self._explanation(outcome.code, verb)
         explanation = self._fill(explanation) if explanation else None
         self.log.append((step.number, "fail", "\n".join(t for t in (outcome.reason, explanation) if t)))
         self._record_note(f"lesson step {step.number}: not yet ({outcome.reason})")
         lessonui.show_fail(self.console, number=step.number, attempt=self.attempts[i], reason=outcome.reason,
                            explanation=explanation, hints_left=self.hints_used[i] < len(step.hints))
 
-    def _passed(self) -> None:
+    def _passed(self, why: str = "") -> None:
         step = self.step
+        if why:
+            self.console.print(f"✓ step {step.number}: {why}")
         self.states[self.index] = "passed"
         self.log.append((step.number, "pass", step.title))
         self._marker(f"step {step.number} passed: {step.title}")
@@ -162,7 +174,9 @@ class LessonEngine(Listener):
             self._finish()
             return
         self.step.check.reset()
+        self._nudged = set()
         self.show_step()
+        self._offer(Happening("enter"))
 
     def _finish(self) -> None:
         self.complete = True

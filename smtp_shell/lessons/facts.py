@@ -8,6 +8,7 @@ The engine feeds every listener call into one `Facts`; checks read it.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from smtp_shell.protocol.states import State
 class Happening:
     """One thing a check may react to: a reply (with its ReplyEvent) or TLS starting."""
 
-    kind: str                 # "reply" | "tls"
+    kind: str                 # "reply" | "tls" | "enter" (a step begins: is it already done?)
     event: object = None      # protocol.session.ReplyEvent for "reply"
 
 
@@ -35,8 +36,12 @@ class Facts:
     step_peak: int = 0                     # most commands in flight at once since the step began
     saved: list[Path] = field(default_factory=list)        # every message saved during the lesson
     just_saved: list[Path] | None = field(default_factory=list)  # those of the last accepted DATA
+    mail_params: frozenset[str] = frozenset()  # ESMTP parameters of the accepted MAIL ("BODY=8BITMIME", "SMTPUTF8")
+    stale_reply: bool = False              # the last reply answered a command sent during an earlier step
     _known: set[Path] = field(default_factory=set)
     _mechanism_tried: str | None = None
+    _step_serial: int = 0
+    _sent_in: deque = field(default_factory=deque)   # the step serial of each command in flight
 
     # -- fed by the engine ---------------------------------------------------------------
     def start(self) -> None:
@@ -46,16 +51,20 @@ class Facts:
     def connected(self, tls: bool) -> None:
         self.tls, self.authenticated, self.auth_mechanism = bool(tls), False, None
         self.capabilities, self.in_flight, self.state = None, 0, State.CONNECTED
+        self.mail_params = frozenset()
+        self._sent_in.clear()
 
     def closed(self) -> None:
         self.in_flight, self.state, self.authenticated = 0, State.DISCONNECTED, False
+        self._sent_in.clear()
 
     def tls_started(self) -> None:
-        self.tls, self.authenticated, self.capabilities = True, False, None
+        self.tls, self.authenticated, self.capabilities, self.mail_params = True, False, None, frozenset()
 
     def sent(self, outgoing) -> None:
         if outgoing.kind != "data":
             self.in_flight += 1
+            self._sent_in.append(self._step_serial)
             self.step_peak = max(self.step_peak, self.in_flight)
         command = outgoing.command
         if command is not None and command.verb == "AUTH":
@@ -63,10 +72,16 @@ class Facts:
 
     def reply(self, event, tls: bool) -> None:
         self.tls = bool(tls)
+        self.stale_reply = False
         if event.kind == "response":
             self.in_flight = max(0, self.in_flight - 1)
+            serial = self._sent_in.popleft() if self._sent_in else self._step_serial
+            self.stale_reply = serial != self._step_serial
         self.state = event.state_after
         klass = event.reply.klass
+        if event.verb == "MAIL" and klass == 2 and event.command is not None:
+            rest = event.command.args[event.command.args.find(">") + 1:] if ">" in event.command.args else ""
+            self.mail_params = frozenset(word.upper() for word in rest.split())
         if event.verb in ("AUTH", "<auth>") and klass == 2:
             self.authenticated, self.auth_mechanism = True, self._mechanism_tried
         if event.verb == "EHLO" and klass == 2:
@@ -78,6 +93,7 @@ class Facts:
 
     def new_step(self) -> None:
         self.step_peak = self.in_flight
+        self._step_serial += 1
 
     # -- the mailbox ---------------------------------------------------------------------
     def _scan(self) -> list[Path] | None:
