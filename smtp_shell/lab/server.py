@@ -107,6 +107,13 @@ class LabServer:
     def default_account_hint(self) -> str:
         return self.accounts.hint()
 
+    def reset_lesson_state(self) -> None:
+        """Forget what a lesson taught the server (greylisting's memory), as on a fresh start."""
+        lab = self._lab
+        if lab is not None:
+            with lab.lock:
+                lab.greylist_seen.clear()
+
     @property
     def messages_saved(self) -> int:
         return self._lab.messages_saved if self._lab else 0

@@ -36,6 +36,7 @@ class LessonEngine(Listener):
         self.recorder = recorder
         self.driver = None
         self.shell = None
+        self.lab_reset = None   # set when the lesson runs its own lab server: :restart resets its state
         self._clock = clock
         self.log: list[tuple[int, str, str]] = []   # (step number, "pass"|"fail"|"hint"|"skip", text)
         self._reset()
@@ -251,6 +252,8 @@ class LessonEngine(Listener):
         self._advance()
 
     def restart(self) -> None:
+        if self.lab_reset is not None:
+            self.lab_reset()  # the lesson's own lab forgets too (greylisting), so step 1 works again
         self._reset()
         self.console.print(f"Starting {self.lesson.title} over from step 1 on a new connection.")
 

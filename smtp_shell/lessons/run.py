@@ -121,6 +121,8 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
             return _fail(str(exc))
     engine = LessonEngine(lesson, console, mailbox=mailbox, progress=Progress(), transcript=path, recorder=recorder)
     if server is not None:
+        engine.lab_reset = server.reset_lesson_state
+    if server is not None:
         console.print(f"Lab server for this lesson on {server.host}:{server.port}; mail is saved in {server.mailbox} "
                       f"(log in as {server.default_account_hint()}).")
     else:
