@@ -84,10 +84,45 @@ def hint_mechanism(core, event):
 
 
 @after
+def hint_helo_fallback(core, event):
+    if event.verb == "EHLO" and _code(event) in (500, 502):
+        return Advice("helo-fallback", "This server does not speak ESMTP (it did not understand EHLO): fall back to "
+                                       "HELO with the same name, as RFC 5321 §4.1.1.1 says; you get no extensions.")
+
+
+@after
+def hint_auth_not_enabled(core, event):
+    if event.verb == "AUTH" and _code(event) in (502, 503) and "not enabled" in event.reply.text.lower():
+        return Advice("auth-not-enabled", "The server has no AUTH on this connection (Postfix says 'authentication "
+                                          "not enabled'): it did not advertise AUTH, so there is nothing to log in to "
+                                          "here; check the EHLO reply (after STARTTLS) or use the submission port.")
+
+
+_TRANSIENT = {450: "the mailbox is busy or not available right now", 451: "the server had a local problem or is "
+              "greylisting you", 452: "the server is short of storage or you hit a recipient limit",
+              454: "TLS or the login is not available right now", 455: "the server cannot take these parameters now"}
+
+
+@after
+def hint_transient(core, event):
+    code = _code(event)
+    if event.reply.klass != 4 or code == 421 or event.kind == "greeting":
+        return None
+    enhanced = event.reply.enhanced or ""
+    why = ("greylisting: the first try of a new sender/recipient pair is put off on purpose"
+           if enhanced == "4.7.1" or "greylist" in event.reply.text.lower()
+           else _TRANSIENT.get(code, "something on the server's side is temporarily wrong"))
+    return Advice("try-later", f"{code} is temporary ({why}): try the same command again later - that is what "
+                               "4xx means; a real mail server keeps the message and retries for days.")
+
+
+@after
 def hint_bad_sequence(core, event):
     verb, state = event.verb, event.state_before
     if _code(event) != 503 or verb not in _table_verbs():
         return None
+    if verb == "AUTH" and "not enabled" in event.reply.text.lower():
+        return None  # hint_auth_not_enabled says it better
     if _needs_ehlo_after_tls(core, state):
         return Advice("ehlo-after-starttls", "After STARTTLS the server forgot your EHLO: send EHLO again first.")
     if verb == "MAIL" and state in (State.MAIL, State.RCPT):

@@ -281,19 +281,20 @@ class SessionDriver:
         reply = event.reply
         tls = self.core.tls
         self.show("reply", reply, tls, event.challenge)
-        self._each("server_reply", event, tls=tls)
         for advice in advisor.hints_after(self.core, event):
             self.hint(advice.message)
+        if event.kind == "response" and self._annotate_replies > 0:
+            self._annotate_replies -= 1
+            answered = event.command.text if event.command else event.verb
+            self.note(f"  ↳ that answers {answered}")
+        # listeners (a lesson) judge the reply once everything about it is on the screen
+        self._each("server_reply", event, tls=tls)
         if reply.klass == 5:
             self.saw_5xx = True
         if event.kind == "greeting":
             if self._greeting is not None and not self._greeting.done():
                 self._greeting.set_result(reply)
         elif event.kind == "response":
-            if self._annotate_replies > 0:
-                self._annotate_replies -= 1
-                answered = event.command.text if event.command else event.verb
-                self.note(f"  ↳ that answers {answered}")
             if event.state_after is State.TLS_PENDING:
                 # The typing side must not go on until the upgrade is done (or failed).
                 self._upgrade_done = asyncio.get_running_loop().create_future()
