@@ -25,8 +25,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import (bench_data, bench_lab, bench_memory, bench_noop, bench_session, bench_startup,
-                   bench_transcript)
+from bench import bench_data, bench_lab, bench_memory, bench_noop, bench_session, bench_startup, bench_transcript
 from bench.common import REPO, LabProcess, Row, bench_env, free_port, make_workdir
 
 ROWS = {

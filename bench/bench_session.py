@@ -9,8 +9,19 @@ from __future__ import annotations
 
 import base64
 
-from bench.common import (LAB_PASSWORD, LAB_USER, LabProcess, Row, fmt_ms, free_port, interleaved, skipped,
-                          smtp_shell_cmd, timed_run, which)
+from bench.common import (
+    LAB_PASSWORD,
+    LAB_USER,
+    LabProcess,
+    Row,
+    fmt_ms,
+    free_port,
+    interleaved,
+    skipped,
+    smtp_shell_cmd,
+    timed_run,
+    which,
+)
 
 NAME = "batch session (fresh process)"
 OURS = "smtp-shell connect --batch"

@@ -84,11 +84,11 @@ async def _one_client(port: int, messages: int, counts: dict) -> None:
         if not (await reply()).startswith(b"220"):
             raise ConnectionError("no 220 greeting")
         await command(b"EHLO load.client\r\n")
-        for i in range(messages):
+        for _ in range(messages):
             ok = (await command(b"MAIL FROM:<student@lab.test>\r\n")).startswith(b"250")
             ok = (await command(b"RCPT TO:<teacher@lab.test>\r\n")).startswith(b"250") and ok
-            if ok and (await command(b"DATA\r\n")).startswith(b"354"):
-                if (await command(MESSAGE)).startswith(b"250"):
+            if ok and (await command(b"DATA\r\n")).startswith(b"354") \
+                    and (await command(MESSAGE)).startswith(b"250"):
                     counts["ok"] += 1
                     done += 1
                     continue

@@ -71,7 +71,7 @@ def timed_run(cmd: list[str], env: dict, stdin: bytes | None = None, cwd: Path |
               timeout: float = 120, check=None) -> float:
     """Wall time of one fresh process from spawn to exit (stdout kept for `check`)."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, env=env,
                           cwd=cwd, timeout=timeout)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0 or (check is not None and not check(proc.stdout)):
@@ -135,8 +135,8 @@ class ServerProcess:
         self.proc: subprocess.Popen | None = None
         self.port = 0
 
-    def start(self, timeout: float = 30) -> "ServerProcess":
-        self._out = open(self.stdout_path, "w+b")
+    def start(self, timeout: float = 30) -> ServerProcess:
+        self._out = open(self.stdout_path, "w+b")  # noqa: SIM115 (kept open while the server runs)
         env = {**self.env, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(self.cmd, stdout=self._out, stderr=subprocess.STDOUT, env=env,
                                      stdin=subprocess.DEVNULL)
@@ -176,7 +176,7 @@ class ServerProcess:
                         pass
         return report
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -104,9 +104,7 @@ def _serve_fast_conn(conn: socket.socket, stats: _Stats) -> None:
                     return
                 stats.add(size)
                 conn.sendall(b"250 2.0.0 Accepted\r\n")
-            elif verb == b"NOOP":
-                conn.sendall(b"250 2.0.0 OK\r\n")
-            elif verb == b"RSET":
+            elif verb == b"NOOP" or verb == b"RSET":
                 conn.sendall(b"250 2.0.0 OK\r\n")
             elif verb == b"QUIT":
                 conn.sendall(b"221 2.0.0 Bye\r\n")

@@ -9,6 +9,7 @@ The package is layered (imports only go downward):
     render.py     rich rendering of the conversation
     transport.py  the only code that touches sockets and ssl
     protocol/     sans-IO SMTP client core (pure)
+    address.py    HOST[:PORT] parsing/formatting, the one escaping policy (imports nothing)
     lab/          the embedded lab server on aiosmtpd (knows nothing of the shell)
     paths.py      where user data lives (history, certificates, mailbox)
 """

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from smtp_shell import __version__
+from smtp_shell.address import parse_hostport
 from smtp_shell.status import ExitStatus
 
 EPILOG = """\
@@ -26,29 +27,6 @@ examples:
 exit status: 0 session ran to the end, 1 error, 2 usage, 3 connection failed,
 4 TLS failed, 5 timeout, 6 a command got a 5xx reply (batch mode)
 """
-
-
-def parse_hostport(text: str, default_port: int = 25) -> tuple[str, int]:
-    """`host`, `host:port`, `[::1]:port` -> (host, port). Raises ValueError with one sentence."""
-    text = text.strip()
-    if not text:
-        raise ValueError("the server address is empty; give HOST or HOST:PORT, e.g. 127.0.0.1:8025")
-    if text.startswith("["):
-        host, sep, rest = text[1:].partition("]")
-        if not sep:
-            raise ValueError(f"{text!r} has no closing ']'; write IPv6 addresses as [::1]:PORT")
-        port_text = rest[1:] if rest.startswith(":") else ""
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
-    elif text.count(":") > 1:
-        host, port_text = text, ""
-    else:
-        host, port_text = text, ""
-    if not port_text:
-        return host, default_port
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ValueError(f"{port_text!r} is not a port number; use a number from 1 to 65535, e.g. {host}:587")
-    return host, int(port_text)
 
 
 def _add_session_options(p: argparse.ArgumentParser) -> None:
@@ -110,7 +88,8 @@ def _add_lesson_parser(sub) -> None:
     p.add_argument("name", nargs="?", default=None, metavar="NAME", help="the lesson to run, e.g. 2 or first-message")
     p.add_argument("--lessons-dir", type=Path, default=None, metavar="DIR", help="also offer the lessons (.toml) in DIR")
     p.add_argument("--server", default=None, metavar="HOST:PORT", help="use this server instead of starting a lab server")
-    p.add_argument("--mailbox", type=Path, default=None, metavar="DIR", help="the lab mailbox folder (with --server: where to look for saved mail)")
+    p.add_argument("--mailbox", type=Path, default=None, metavar="DIR",
+                   help="the lab mailbox folder (with --server: where to look for saved mail)")
     p.add_argument("--record-dir", type=Path, default=None, metavar="DIR", help="where the transcript goes (default ./transcripts)")
     p.add_argument("--no-record", action="store_true", help="do not record a transcript")
     p.add_argument("--cafile", type=Path, default=None, help="with --server: trust this PEM certificate file")
@@ -220,7 +199,7 @@ def _run_session(options, batch: bool) -> int:
         except TranscriptError as exc:
             return _fail(str(exc))
     listeners = [recorder] if recorder is not None else []
-    status = ExitStatus.ERROR
+    status: int = ExitStatus.ERROR
     try:
         if batch or not sys.stdin.isatty():
             from smtp_shell.shell.batch import run_batch
@@ -284,8 +263,8 @@ def _cmd_lesson(args) -> int:
 
 
 def _cmd_explain(args) -> int:
-    from smtp_shell.render import make_console, render_explanation
     from smtp_shell.protocol.catalogue import lookup
+    from smtp_shell.render import make_console, render_explanation
 
     entry = lookup(args.code)
     if entry is None:

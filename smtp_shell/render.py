@@ -15,10 +15,11 @@ On a non-terminal or with NO_COLOR the output is plain text with the same prefix
 from __future__ import annotations
 
 import os
-import unicodedata
 
 from rich.console import Console
 from rich.text import Text
+
+from smtp_shell.address import escape, escape_pieces
 
 # One palette for rich and prompt_toolkit: name -> (colour, attributes).
 PALETTE: dict[str, tuple[str, str]] = {
@@ -55,37 +56,18 @@ def make_console(no_color: bool = False, file=None, width: int | None = None, fo
                    color_system=None if no_color else "auto")
 
 
-_SAFE_CATEGORIES_TO_ESCAPE = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
-
-
 def visible(text: str, base_style: str = "") -> Text:
-    """Text with every control/format character, escape and undecodable byte shown as an escape."""
-    if text.isprintable():  # the common case: nothing to escape (isprintable is stricter than the loop)
+    """`text` as rich Text, escaped by `address.escape`'s policy, with each escape highlighted."""
+    if text.isprintable():  # the common case: nothing to escape
         return Text(text, style=base_style)
     out = Text(style=base_style)
-    run = []
-    for ch in text:
-        if ch == "\t" or unicodedata.category(ch) not in _SAFE_CATEGORIES_TO_ESCAPE:
-            run.append(ch)
-            continue
-        if run:
-            out.append("".join(run))
-            run = []
-        cp = ord(ch)
-        if 0xDC80 <= cp <= 0xDCFF:  # a byte that was not valid UTF-8 (surrogateescape)
-            esc = f"\\x{cp - 0xDC00:02x}"
-        elif cp < 0x100:
-            esc = f"\\x{cp:02x}"
-        else:
-            esc = f"\\u{cp:04x}"
-        out.append(esc, style=rich_style("escape"))
-    if run:
-        out.append("".join(run))
+    escape_style = rich_style("escape")
+    for piece, is_escape in escape_pieces(text):
+        out.append(piece, style=escape_style if is_escape else None)
     return out
 
 
-def plain_visible(text: str) -> str:
-    return visible(text).plain
+plain_visible = escape  # the same policy as plain text (kept as a name for existing callers)
 
 
 class Renderer:

@@ -40,10 +40,19 @@ import collections
 import enum
 import socket
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from smtp_shell.address import format_hostport
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 __all__ = [
+    "TLS_PORTS",
     "Connection",
     "ErrorKind",
     "TLSInfo",
@@ -51,7 +60,6 @@ __all__ = [
     "TransportError",
     "looks_like_tls",
     "silence_hint",
-    "TLS_PORTS",
 ]
 
 READ_HIGH_WATER = 1024 * 1024  # pause reading while more than this is queued and unread
@@ -159,7 +167,7 @@ def silence_hint(port: int, host: str | None = None, waited: float | None = None
     A server that expects TLS from the first byte waits silently for a ClientHello, so to a
     plaintext client it looks exactly like a server that says nothing.
     """
-    where = _where(host, port) if host else f"The server on port {port}"
+    where = format_hostport(host, port) if host else f"The server on port {port}"
     within = f" within {_seconds(waited)}" if waited is not None else ""
     if port in TLS_PORTS:
         return f"{where} sent no greeting{within}; port {port} expects TLS from the first byte, so try --tls."
@@ -169,10 +177,6 @@ def silence_hint(port: int, host: str | None = None, waited: float | None = None
 
 # --------------------------------------------------------------------------------------------
 # formatting
-
-
-def _where(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _seconds(value: float) -> str:
@@ -190,8 +194,9 @@ def _reason(exc: BaseException) -> str:
     strerror = getattr(exc, "strerror", None)
     if isinstance(strerror, str) and strerror:
         return strerror[0].lower() + strerror[1:]
-    text = str(exc) or {ConnectionResetError: "connection reset", BrokenPipeError: "broken pipe",
-                        ConnectionAbortedError: "connection aborted"}.get(type(exc), type(exc).__name__)
+    names: dict[type[BaseException], str] = {ConnectionResetError: "connection reset", BrokenPipeError: "broken pipe",
+                                              ConnectionAbortedError: "connection aborted"}
+    text = str(exc) or names.get(type(exc), type(exc).__name__)
     return text.rstrip(".")
 
 
@@ -199,25 +204,27 @@ def _reason(exc: BaseException) -> str:
 # certificates (cryptography is imported only here, lazily)
 
 
-def _load_der(der: bytes):
+def _load_der(der: bytes) -> x509.Certificate:
     from cryptography import x509
 
     return x509.load_der_x509_certificate(der)
 
 
-def _utc(dt) -> str:
+def _utc(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _not_before(cert):
-    return getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before
+def _not_before(cert: x509.Certificate) -> datetime:
+    when: datetime = getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before
+    return when
 
 
-def _not_after(cert):
-    return getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after
+def _not_after(cert: x509.Certificate) -> datetime:
+    when: datetime = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after
+    return when
 
 
-def _is_self_signed(cert) -> bool:
+def _is_self_signed(cert: x509.Certificate) -> bool:
     if cert.subject != cert.issuer:
         return False
     try:
@@ -227,7 +234,7 @@ def _is_self_signed(cert) -> bool:
     return True
 
 
-def _cert_names(cert) -> list[str]:
+def _cert_names(cert: x509.Certificate) -> list[str]:
     """The names a certificate covers: SAN DNS names and IPs, else its common name."""
     from cryptography import x509
     from cryptography.x509.oid import NameOID
@@ -278,7 +285,7 @@ class _CapturingContext(ssl.SSLContext):
 
     last_object: ssl.SSLObject | None = None
 
-    def wrap_bio(self, *args, **kwargs):  # type: ignore[override]
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
         obj = super().wrap_bio(*args, **kwargs)
         self.last_object = obj
         return obj
@@ -296,7 +303,7 @@ def _make_context(settings: TLSSettings) -> _CapturingContext:
     return ctx
 
 
-def _unverified_leaf(ctx: _CapturingContext):
+def _unverified_leaf(ctx: _CapturingContext) -> x509.Certificate | None:
     """The server's leaf certificate from a failed handshake, parsed, or None if unavailable."""
     obj = ctx.last_object
     if obj is None:
@@ -304,12 +311,12 @@ def _unverified_leaf(ctx: _CapturingContext):
     try:
         getter = getattr(obj, "get_unverified_chain", None)  # public from Python 3.13
         if getter is None:
-            getter = obj._sslobj.get_unverified_chain  # private in 3.10-3.12
+            getter = obj._sslobj.get_unverified_chain  # type: ignore[attr-defined]  # private in 3.10-3.12
         chain = getter()
         if not chain:
             return None
         leaf = chain[0]
-        der = leaf if isinstance(leaf, (bytes, bytearray)) else leaf.public_bytes(ssl._ssl.ENCODING_DER)
+        der = leaf if isinstance(leaf, (bytes, bytearray)) else leaf.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
         return _load_der(bytes(der))
     except Exception:
         return None
@@ -366,13 +373,13 @@ class _Pipe(asyncio.Protocol):
         self.exc: BaseException | None = None
         self.read_paused = False
         self.write_paused = False
-        self._data_waiter: asyncio.Future | None = None
-        self._lost_waiter: asyncio.Future | None = None
-        self._drain_waiters: collections.deque[asyncio.Future] = collections.deque()
+        self._data_waiter: asyncio.Future[None] | None = None
+        self._lost_waiter: asyncio.Future[None] | None = None
+        self._drain_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
     # asyncio callbacks
-    def connection_made(self, transport) -> None:
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # a stream connection
 
     def data_received(self, data: bytes) -> None:
         if not data:
@@ -476,7 +483,7 @@ class Connection:
                  tls: TLSSettings, connect_timeout: float) -> None:
         self.host = host
         self.port = port
-        self.where = _where(host, port)
+        self.where = format_hostport(host, port)
         self.tls_info: TLSInfo | None = None
         self._transport = transport
         self._pipe = pipe
@@ -488,7 +495,7 @@ class Connection:
         self._transport_dead = False  # a failed start_tls already closed the raw transport
         peername = transport.get_extra_info("peername")
         if isinstance(peername, tuple) and len(peername) >= 2:
-            self.peer = _where(str(peername[0]).split("%")[0], int(peername[1]))
+            self.peer = format_hostport(str(peername[0]).split("%")[0], int(peername[1]))
         else:
             self.peer = self.where
 
@@ -496,7 +503,7 @@ class Connection:
 
     @classmethod
     async def open(cls, host: str, port: int, *, implicit_tls: bool = False,
-                   tls: TLSSettings = TLSSettings(), connect_timeout: float = 10.0) -> "Connection":
+                   tls: TLSSettings = TLSSettings(), connect_timeout: float = 10.0) -> Connection:
         """Connect (and, with implicit_tls, complete the TLS handshake) within connect_timeout seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + connect_timeout
@@ -534,7 +541,7 @@ class Connection:
         except TimeoutError:
             raise TransportError(
                 ErrorKind.TIMEOUT,
-                f"{self.where} accepted no data for {_seconds(timeout)}; raise --timeout, "
+                f"{self.where} accepted no data for {_seconds(timeout or 0.0)}; raise --timeout, "
                 f"or use :reconnect to start a new session.") from None
         if self._pipe.lost:
             raise self._closed_error()
@@ -562,7 +569,7 @@ class Connection:
                 async with asyncio.timeout(timeout):
                     await pipe.wait_data()
             except TimeoutError:
-                raise self._receive_timeout(timeout) from None
+                raise self._receive_timeout(timeout or 0.0) from None
         if pipe.chunks:
             data = pipe.take()
             if not self._received_any and self.tls_info is None and looks_like_tls(data):
@@ -666,6 +673,8 @@ class Connection:
             raise TransportError(
                 ErrorKind.TLS_HANDSHAKE,
                 f"{self.where} closed the connection during the TLS handshake ({_reason(exc)}); {hint}.") from None
+        if new_transport is None:  # the loop closed under us
+            raise self._closed_instead_of_tls()
         self._transport = new_transport
         self._transport_dead = False
         pipe.transport = new_transport
@@ -708,10 +717,10 @@ class Connection:
             if isinstance(exc, asyncio.CancelledError):
                 raise
 
-    async def __aenter__(self) -> "Connection":
+    async def __aenter__(self) -> Connection:
         return self
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     def __repr__(self) -> str:
@@ -723,7 +732,10 @@ class Connection:
 # TCP connect: resolve, then try each address in turn within one overall deadline
 
 
-def _numeric_addrinfo(host: str, port: int) -> list | None:
+AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
+
+
+def _numeric_addrinfo(host: str, port: int) -> Sequence[AddrInfo] | None:
     """getaddrinfo for an IP address literal, answered at once without DNS; None for a name."""
     try:
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
@@ -733,7 +745,7 @@ def _numeric_addrinfo(host: str, port: int) -> list | None:
 
 async def _connect(host: str, port: int, timeout: float, deadline: float) -> tuple[asyncio.Transport, _Pipe]:
     loop = asyncio.get_running_loop()
-    where = _where(host, port)
+    where = format_hostport(host, port)
 
     def timed_out() -> TransportError:
         return TransportError(ErrorKind.TIMEOUT,
@@ -760,8 +772,8 @@ async def _connect(host: str, port: int, timeout: float, deadline: float) -> tup
                              f"or use an IP address.")
 
     # one attempt per distinct address, each given a fair share of the remaining time
-    seen: set = set()
-    addrs = []
+    seen: set[tuple[int, str]] = set()
+    addrs: list[tuple[int, int, tuple[Any, ...]]] = []  # (family, proto, sockaddr)
     for family, _type, proto, _canon, sockaddr in infos:
         key = (family, sockaddr[0])
         if key not in seen:
@@ -777,9 +789,9 @@ async def _connect(host: str, port: int, timeout: float, deadline: float) -> tup
         try:
             async with asyncio.timeout(share):
                 transport, pipe = await loop.create_connection(
-                    _Pipe, host=sockaddr[0], port=port, family=family, proto=proto,
+                    _Pipe, host=str(sockaddr[0]), port=port, family=family, proto=proto,
                     flags=socket.AI_NUMERICHOST)
-            return transport, pipe  # type: ignore[return-value]
+            return transport, pipe
         except TimeoutError as exc:
             errors.append(exc)
         except OSError as exc:

@@ -31,7 +31,7 @@ class TestCerts:
 
 
 def make_test_certs(directory: Path) -> TestCerts:
-    utc = dt.timezone.utc
+    utc = dt.UTC
 
     def pair(name: str, cert_key) -> CertPair:
         cert, key = cert_key

@@ -15,7 +15,8 @@ import ssl
 import time
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smtp_shell.transport import (
     READ_HIGH_WATER,
@@ -618,7 +619,7 @@ def test_starttls_injection_in_the_same_write(certs):
             await conn.send(b"STARTTLS\r\n")
             received = await receive_until(conn, b"\r\n")
             assert received.startswith(b"220 go ahead\r\n")
-            info, leftover = await conn.starttls()
+            _info, leftover = await conn.starttls()
             assert received + leftover == b"220 go ahead\r\n250 injected\r\n"
             await conn.send(b"NOOP\r\n")
             assert await receive_until(conn, b"\r\n") == b"250 secure NOOP\r\n"
@@ -636,7 +637,7 @@ def test_starttls_injection_in_a_separate_write_comes_back_as_leftover(certs):
             await conn.send(b"STARTTLS\r\n")
             assert await receive_until(conn, b"\r\n") == b"220 go ahead\r\n"
             await asyncio.sleep(0.4)  # the injected line arrives while the client "parses" the 220
-            info, leftover = await conn.starttls()
+            _info, leftover = await conn.starttls()
             assert leftover == b"250 injected\r\n"
             await conn.send(b"NOOP\r\n")
             after = await receive_until(conn, b"\r\n")

@@ -58,7 +58,7 @@ def _write_facts(path: Path, cert_pem: bytes, not_after: _dt.datetime) -> None:
     _atomic_write(path, json.dumps(facts).encode("ascii"))
 
 
-def _reusable_until(pair: "CertPair", facts_path: Path) -> _dt.datetime:
+def _reusable_until(pair: CertPair, facts_path: Path) -> _dt.datetime:
     """When the stored certificate expires: from the facts file written with it when its digest
     still matches, else (a certificate put there by hand) read by `cryptography`."""
     pem = pair.cert_path.read_bytes()
@@ -76,7 +76,7 @@ def _reusable_until(pair: "CertPair", facts_path: Path) -> _dt.datetime:
 def _san(names) -> x509.SubjectAlternativeName:
     from cryptography import x509
 
-    entries = []
+    entries: list[x509.GeneralName] = []
     for name in names:
         try:
             entries.append(x509.IPAddress(ipaddress.ip_address(name)))
@@ -101,7 +101,7 @@ def make_certificate(
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     not_before = not_before or now - _dt.timedelta(minutes=5)
     not_after = not_after or now + _dt.timedelta(days=LIFETIME_DAYS)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -160,7 +160,7 @@ def ensure_lab_certificate(directory: Path) -> CertPair:
     facts_path = directory / "lab-cert.json"
     if pair.cert_path.exists() and pair.key_path.exists():
         try:
-            if _reusable_until(pair, facts_path) - _dt.datetime.now(_dt.timezone.utc) > _dt.timedelta(days=1):
+            if _reusable_until(pair, facts_path) - _dt.datetime.now(_dt.UTC) > _dt.timedelta(days=1):
                 return pair
         except ValueError:
             pass  # unreadable: make a new one

@@ -19,6 +19,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from smtp_shell import paths
+from smtp_shell.address import format_hostport, parse_hostport
 from smtp_shell.lab.safetext import visible
 from smtp_shell.status import ExitStatus
 
@@ -36,22 +37,11 @@ def _fail(message: str) -> int:
 
 
 def parse_listen(text: str, default_port: int = 8025) -> tuple[str, int]:
-    """`HOST`, `HOST:PORT`, `[::1]:PORT`; port 0 means any free port."""
-    text = text.strip()
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port_text = rest[1:] if rest.startswith(":") else ""
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
-    else:
-        host, port_text = text, ""
-    if not host:
-        raise ValueError(f"--listen {text!r} has no host; write HOST:PORT, e.g. --listen 127.0.0.1:8025")
-    if not port_text:
-        return host, default_port
-    if not port_text.isdigit() or int(port_text) > 65535:
-        raise ValueError(f"--listen {text!r} has no valid port; use 0 to 65535, e.g. --listen {host}:8025")
-    return host, int(port_text)
+    """`HOST`, `HOST:PORT`, `[::1]:PORT` for --listen; port 0 means any free port."""
+    try:
+        return parse_hostport(text, default_port, port_zero_ok=True)
+    except ValueError as exc:
+        raise ValueError(f"--listen: {exc}") from None
 
 
 def _is_loopback(host: str) -> bool:
@@ -61,10 +51,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _hostport(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 # -- smtp-shell lab --------------------------------------------------------------------------
@@ -103,10 +89,10 @@ def run_lab(args) -> int:
 
 
 def _banner(out: Console, server, config) -> None:
-    address = _hostport(server.host, server.port)
+    address = format_hostport(server.host, server.port)
     out.print(Text(f"smtp-shell lab server listening on {address} (SMTP with STARTTLS)", style="bold"))
     if server.tls_port is not None:
-        out.print(f"implicit TLS on {_hostport(server.host, server.tls_port)}")
+        out.print(f"implicit TLS on {format_hostport(server.host, server.tls_port)}")
     if not _is_loopback(server.host):
         out.print(Text(f"warning: {address} is reachable by other machines on the network; "
                        f"anyone who can reach it can connect and send mail to this lab server.", style="yellow"))
@@ -197,7 +183,7 @@ def _show(message, row) -> int:
     out.print(Text(title, style="bold"))
     out.print(Text(f"file: {message.path}", style="dim"))
     out.rule("headers (decoded)")
-    for name in dict.fromkeys(k for k in msg.keys()):
+    for name in dict.fromkeys(msg.keys()):
         for value in msg.get_all(name, []) or []:
             try:
                 shown = " ".join(str(value).split())

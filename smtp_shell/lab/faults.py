@@ -59,7 +59,7 @@ class Faults:
         return out
 
     @classmethod
-    def from_toml(cls, path: Path) -> "Faults":
+    def from_toml(cls, path: Path) -> Faults:
         """Read a faults file; any problem raises FaultsError naming the file."""
         import tomllib  # only a lab started with --faults pays for this import
 
@@ -79,7 +79,7 @@ class Faults:
             raise FaultsError(f"the faults file {path}: {exc}") from None
 
     @classmethod
-    def from_mapping(cls, data: dict) -> "Faults":
+    def from_mapping(cls, data: dict) -> Faults:
         known = {f.name for f in fields(cls)}
         for key in data:
             if key not in known:

@@ -13,8 +13,8 @@ import asyncio
 import datetime as _dt
 import email.utils
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from aiosmtpd.smtp import AuthResult
 
@@ -145,7 +145,7 @@ def _trace_headers(server, session, envelope) -> Callable[[str], bytes]:
     tls = server.uses_tls
     user = session.auth_data if session.authenticated and isinstance(session.auth_data, str) else None
     protocol = ("ESMTP" + ("S" if tls else "") + ("A" if user else "")) if session.extended_smtp else "SMTP"
-    date = email.utils.format_datetime(_dt.datetime.now(_dt.timezone.utc))
+    date = email.utils.format_datetime(_dt.datetime.now(_dt.UTC))
     helo = _clean(session.host_name or "unknown")
 
     def trace(recipient: str) -> bytes:

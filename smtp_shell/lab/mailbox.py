@@ -19,6 +19,10 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import email.message
 
 LOG_DIR_NAME = "_logs"
 TRACE_HEADERS = (b"Return-Path:", b"Delivered-To:", b"Received:", b"X-Lab-Authenticated-User:", b"X-Lab-TLS:")
@@ -73,7 +77,7 @@ class StoredMessage:
         match = _ID.match(self.id)
         if not match:
             return None
-        return _dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=_dt.timezone.utc)
+        return _dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=_dt.UTC)
 
     def sort_key(self) -> tuple:
         match = _ID.match(self.id)
@@ -128,7 +132,7 @@ class Mailbox:
                 counters = [int(m.group(2)) for m in (_ID.match(s.id) for s in self.messages()) if m]
                 self._counter = max(counters, default=0)
             self._counter += 1
-            now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            now = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
             return f"{now}-{self._counter:06d}"
 
     def deliver(self, recipient: str, data: bytes) -> StoredMessage:

@@ -62,7 +62,7 @@ class Part:
     size: int | None = None
     filename: str | None = None
     is_attachment: bool = False
-    children: list["Part"] = field(default_factory=list)
+    children: list[Part] = field(default_factory=list)
 
 
 def _payload_size(part: email.message.Message) -> int | None:
@@ -94,7 +94,8 @@ def outline(part: email.message.Message) -> Part:
     if part.is_multipart():
         payload = part.get_payload()
         for child in payload if isinstance(payload, list) else []:
-            node.children.append(outline(child))
+            if isinstance(child, email.message.Message):
+                node.children.append(outline(child))
     else:
         node.size = _payload_size(part)
     return node

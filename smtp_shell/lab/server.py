@@ -14,11 +14,12 @@ import errno
 import logging
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from smtp_shell import paths
+from smtp_shell.address import format_hostport
 from smtp_shell.lab.accounts import Accounts
 from smtp_shell.lab.certificate import ensure_lab_certificate
 from smtp_shell.lab.faults import Faults
@@ -60,18 +61,14 @@ class LabConfig:
     server_hostname: str = "smtp-shell.lab"
 
 
-def _hostport(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def _listen_error(exc: OSError, host: str, port: int, option: str) -> LabError:
     if exc.errno == errno.EADDRINUSE or getattr(exc, "winerror", None) == 10048:
-        other = _hostport(host, port + 1 if port < 65535 else 8026)
+        other = format_hostport(host, port + 1 if port < 65535 else 8026)
         return LabError(f"port {port} on {host} is already in use; stop the other server or choose another "
                         f"with {option} {other}")
     if exc.errno in (errno.EACCES, errno.EPERM) or getattr(exc, "winerror", None) == 10013:
         return LabError(f"no permission to listen on port {port} on {host}; choose a port above 1023 with {option}")
-    return LabError(f"cannot listen on {_hostport(host, port)} ({exc.strerror or exc}); "
+    return LabError(f"cannot listen on {format_hostport(host, port)} ({exc.strerror or exc}); "
                     f"check the address given to {option}")
 
 
@@ -141,10 +138,10 @@ class LabServer:
             hostname=self.config.server_hostname, accounts=self.accounts, faults=self.config.faults,
             mailbox=self._mailbox, max_sessions=self.config.max_sessions,
             max_commands=self.config.max_commands, on_event=self._on_event)
-        self._loop = asyncio.new_event_loop()
+        self._loop = loop = asyncio.new_event_loop()
         ready = threading.Event()
         failure: list[BaseException] = []
-        self._thread = threading.Thread(target=self._run, args=(context, ready, failure),
+        self._thread = threading.Thread(target=self._run, args=(loop, context, ready, failure),
                                         name="smtp-shell-lab", daemon=True)
         self._thread.start()
         ready.wait()
@@ -165,7 +162,7 @@ class LabServer:
         thread.join(timeout=15)
         self._thread = None
 
-    def __enter__(self) -> "LabServer":
+    def __enter__(self) -> LabServer:
         self.start()
         return self
 
@@ -183,8 +180,8 @@ class LabServer:
             auth_require_tls=False if implicit else not cfg.allow_plain_auth,
             authenticator=authenticate)
 
-    async def _listen(self, context: ssl.SSLContext) -> None:
-        cfg, loop = self.config, self._loop
+    async def _listen(self, loop: asyncio.AbstractEventLoop, context: ssl.SSLContext) -> None:
+        cfg = self.config
         try:
             server = await loop.create_server(self._factory(context, False), host=cfg.host, port=cfg.port)
         except OSError as exc:
@@ -200,12 +197,12 @@ class LabServer:
             self._servers.append(server)
             self.tls_port = server.sockets[0].getsockname()[1]
 
-    def _run(self, context, ready: threading.Event, failure: list) -> None:
-        loop = self._loop
+    def _run(self, loop: asyncio.AbstractEventLoop, context: ssl.SSLContext, ready: threading.Event,
+             failure: list[BaseException]) -> None:
         asyncio.set_event_loop(loop)
         loop.set_exception_handler(lambda _loop, ctx: log.debug("lab server: %s", ctx.get("message")))
         try:
-            loop.run_until_complete(self._listen(context))
+            loop.run_until_complete(self._listen(loop, context))
         except BaseException as exc:
             failure.append(exc)
             loop.run_until_complete(self._shutdown())
@@ -237,6 +234,6 @@ class LabServer:
         for server in self._servers:
             try:
                 await asyncio.wait_for(server.wait_closed(), timeout=2)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         self._servers.clear()

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import re
 
 from aiosmtpd.smtp import SMTP
 
 from smtp_shell.lab.sessionlog import SessionLog
 
+# What aiosmtpd's @syntax decorator sets on an smtp_* method; HELP lists and explains by them.
+_SYNTAX_ATTRS = ("__smtp_syntax__", "__smtp_syntax_extended__", "__smtp_syntax_when__")
 _REPLY = re.compile(r"^(\d{3})([ -])(.*)$", re.DOTALL)
 _HAS_ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}( |$)")
 _ENHANCED = {"221": "2.0.0", "250": "2.0.0", "252": "2.0.0", "421": "4.3.0", "451": "4.3.0",
@@ -148,6 +151,8 @@ class LabSMTP(SMTP):
 
     # -- commands -------------------------------------------------------------------------
     def _wrap(self, verb: str, method):
+        # functools.wraps keeps the method's `__smtp_syntax__` and friends, which HELP reads.
+        @functools.wraps(method)
         async def run(arg):
             self._commands += 1
             faults = self.lab.faults
@@ -160,7 +165,12 @@ class LabSMTP(SMTP):
                 await asyncio.sleep(faults.delay_seconds)
             await method(arg)
 
-        run.__doc__ = getattr(method, "__doc__", None)
+        # An override here (smtp_EHLO, smtp_AUTH, ...) has no @syntax of its own: HELP reads the
+        # syntax aiosmtpd declared on the method it overrides.
+        stock = getattr(SMTP, f"smtp_{verb}", None)
+        for attr in _SYNTAX_ATTRS:
+            if getattr(run, attr, None) is None and stock is not None and hasattr(stock, attr):
+                setattr(run, attr, getattr(stock, attr))
         return run
 
     async def _close_with(self, reply: str) -> None:
@@ -185,9 +195,6 @@ class LabSMTP(SMTP):
             return
         await super().smtp_STARTTLS(arg)
 
-    smtp_STARTTLS.__smtp_syntax__ = SMTP.smtp_STARTTLS.__smtp_syntax__  # type: ignore[attr-defined]
-    smtp_STARTTLS.__smtp_syntax_when__ = SMTP.smtp_STARTTLS.__smtp_syntax_when__  # type: ignore[attr-defined]
-
     async def smtp_DATA(self, arg: str) -> None:
         ready = self.session.host_name and self.envelope.rcpt_tos and not arg
         if not (self.lab.faults.drop_during_data and ready):
@@ -195,7 +202,7 @@ class LabSMTP(SMTP):
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:  # let the client start sending, then hang up without a reply
             await asyncio.wait_for(self._reader.readuntil(b"\r\n"), timeout=5)
-        except (asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         self.log.note("scripted fault: connection dropped during DATA")
         self._handler_coroutine.cancel()

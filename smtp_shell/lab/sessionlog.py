@@ -15,6 +15,7 @@ import datetime as _dt
 import re
 import time
 from pathlib import Path
+from typing import TextIO
 
 from smtp_shell.lab.safetext import visible
 
@@ -40,7 +41,7 @@ class SessionLog:
         self.session_no = session_no
         self.peer = peer
         self.path: Path | None = None
-        self._fh = None
+        self._fh: TextIO | None = None
         self._pending: list[str] = []
         self._buffer = b""
         self._skipping = False
@@ -163,14 +164,15 @@ class SessionLog:
     def _open(self) -> None:
         host = str(self.peer[0]) if self.peer else "unknown"
         port = str(self.peer[1]) if self.peer and len(self.peer) > 1 else "0"
-        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         safe_host = re.sub(r"[^0-9A-Za-z.]", "-", host)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
-            self._fh = open(self.path, "a", encoding="utf-8", newline="\n")
-            self._fh.write(f"# smtp-shell lab session {self.session_no} from {host}:{port}\n")
-            self._fh.writelines(self._pending)
+            fh = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115 (open for the session)
+            self._fh = fh
+            fh.write(f"# smtp-shell lab session {self.session_no} from {host}:{port}\n")
+            fh.writelines(self._pending)
         except OSError:
             self.failed = True  # a log that cannot be written must never break the session
             self._fh = None

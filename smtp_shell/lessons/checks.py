@@ -10,8 +10,9 @@ or None (not about this step).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 from smtp_shell.lessons import mailcheck
 from smtp_shell.lessons.facts import Facts, Happening
@@ -70,7 +71,7 @@ class Check:
 class Param:
     types: tuple[type, ...]
     required: bool = False
-    validate: Callable[[object], str | None] | None = None   # -> a problem, or None
+    validate: Callable[[Any], str | None] | None = None   # -> a problem, or None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smtp_shell.protocol.capabilities import Capabilities
+from smtp_shell.protocol.session import ReplyEvent
 from smtp_shell.protocol.states import State
 
 
@@ -21,7 +22,7 @@ class Happening:
     """One thing a check may react to: a reply (with its ReplyEvent) or TLS starting."""
 
     kind: str                 # "reply" | "tls" | "enter" (a step begins: is it already done?)
-    event: object = None      # protocol.session.ReplyEvent for "reply"
+    event: ReplyEvent | None = None  # for "reply"
 
 
 @dataclass

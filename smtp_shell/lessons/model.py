@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smtp_shell.lessons.checks import Check
 
 
 class LessonError(Exception):
@@ -27,7 +31,7 @@ class Step:
     number: int                   # 1-based
     title: str
     instruction: str
-    check: object                 # a checks.Check
+    check: Check
     hints: tuple[str, ...]
     explain: dict[str, str] = field(default_factory=dict)   # "550" | "5xx" | "DATA 503" | "other" -> text
     notice: str = ""

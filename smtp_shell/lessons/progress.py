@@ -43,12 +43,13 @@ class Progress:
     def record(self, lesson_id: str, passed: list[int], completed: bool) -> None:
         """Merge this run's passed steps into the file (never loses earlier ones). Never raises."""
         data = self._read()
-        entry = data.get(lesson_id) if isinstance(data.get(lesson_id), dict) else {}
+        found = data.get(lesson_id)
+        entry = found if isinstance(found, dict) else {}
         before = set(self.passed_before(lesson_id))
         data[lesson_id] = {
             "passed": sorted(before | set(passed)),
             "completed": bool(completed or entry.get("completed") is True),
-            "updated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "updated": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,12 +10,16 @@ import asyncio
 import datetime as _dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from smtp_shell.lessons.engine import LessonEngine
 from smtp_shell.lessons.loader import discover, resolve
 from smtp_shell.lessons.model import Lesson
 from smtp_shell.lessons.progress import Progress
 from smtp_shell.status import ExitStatus
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 
 def _fail(message: str) -> int:
@@ -42,7 +46,7 @@ def list_lessons(lessons: list[Lesson], no_color: bool) -> None:
 
     table = Table(box=box.SIMPLE, title="Lessons (run one with: smtp-shell lesson NAME)", title_justify="left")
     for name, justify in (("#", "right"), ("id", "left"), ("title", "left"), ("goal", "left"), ("min", "right")):
-        table.add_column(name, justify=justify)
+        table.add_column(name, justify=cast("JustifyMethod", justify))
     for lesson in lessons:
         table.add_row(str(lesson.order) if lesson.order < 999 else "", lesson.id, Text(lesson.title),
                       Text(lesson.goal), str(lesson.minutes))
@@ -76,7 +80,7 @@ def _record_path(lesson: Lesson, record_dir: Path | None) -> Path:
 
 
 def run_lesson(lesson: Lesson, args) -> int:
-    from smtp_shell.cli import parse_hostport
+    from smtp_shell.address import parse_hostport
     from smtp_shell.render import make_console
     from smtp_shell.shell.options import SessionOptions
 

@@ -10,11 +10,11 @@ text is untrusted, so parsing is tolerant and never raises.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping, Sequence
 
-__all__ = ["Capabilities", "explain_capability", "describe_change", "human_size"]
+__all__ = ["Capabilities", "describe_change", "explain_capability", "human_size"]
 
 _KEYWORD = re.compile(r"[A-Z0-9][A-Z0-9-]*")
 
@@ -39,7 +39,7 @@ class Capabilities:
         return list(self.items.items()) == list(other.items.items())
 
     @classmethod
-    def from_ehlo(cls, lines: Sequence[str]) -> "Capabilities":
+    def from_ehlo(cls, lines: Sequence[str]) -> Capabilities:
         """Parse the text of each line of a 250 EHLO reply (after "250-"/"250 ").
 
         The first line is the server's domain and greeting, not a capability. Empty lines and

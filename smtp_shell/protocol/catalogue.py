@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Entry", "lookup", "gloss", "class_name", "all_codes"]
+__all__ = ["Entry", "all_codes", "class_name", "gloss", "lookup"]
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 # pytz is imported where a zone is looked up: the shell imports this module for its Date
 # checks at start-up, and only :date and :compose need a zone.
 
-__all__ = ["rfc5322_date", "explain_date", "check_date_header"]
+__all__ = ["check_date_header", "explain_date", "rfc5322_date"]
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -33,7 +34,7 @@ _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", 
 # --------------------------------------------------------------------------------------------
 # Producing a Date header
 
-def _local_zone():
+def _local_zone() -> Any:
     import pytz
 
     try:
@@ -47,7 +48,7 @@ def _local_zone():
         return pytz.utc
 
 
-def _zone(zone: str | None):
+def _zone(zone: str | None) -> Any:
     if zone is None:
         return _local_zone()
     import pytz
@@ -142,9 +143,10 @@ def _parse(value: str) -> list[tuple[str, str]]:
         dow_token = m.group(1)
         dow = _index(dow_token, _DAYS)
         if dow is None:
-            if _index(dow_token, _DAY_NAMES) is not None:
+            full = _index(dow_token, _DAY_NAMES)
+            if full is not None:
                 raise _Problem(f"the day of week {dow_token!r} must be a three-letter English "
-                               f"abbreviation like {_DAY_NAMES[_index(dow_token, _DAY_NAMES)][:3]!r}.")
+                               f"abbreviation like {_DAY_NAMES[full][:3]!r}.")
             raise _Problem(f"{dow_token!r} is not a day of week: use Mon, Tue, Wed, Thu, Fri, Sat or Sun "
                            "(or leave it out).")
         parts.append((dow_token, "day of week (optional)"))
@@ -169,8 +171,9 @@ def _parse(value: str) -> list[tuple[str, str]]:
         raise _Problem(f"the day of month {day_t!r} must be a number of one or two digits, like 24.")
     month = _index(month_t, _MONTHS)
     if month is None:
-        if _index(month_t, _MONTH_NAMES) is not None:
-            like = _MONTH_NAMES[_index(month_t, _MONTH_NAMES)][:3]
+        full = _index(month_t, _MONTH_NAMES)
+        if full is not None:
+            like = _MONTH_NAMES[full][:3]
         elif month_t.isdigit() and 1 <= int(month_t) <= 12:
             like = _MONTHS[int(month_t) - 1]
         else:

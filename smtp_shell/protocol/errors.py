@@ -19,8 +19,8 @@ class ProtocolError(Exception):
         self.raw = raw
 
     def __eq__(self, other: object) -> bool:
-        return (type(self) is type(other) and self.message == other.message  # type: ignore[attr-defined]
-                and self.raw == other.raw)  # type: ignore[attr-defined]
+        return (isinstance(other, ProtocolError) and type(self) is type(other)
+                and self.message == other.message and self.raw == other.raw)
 
     def __hash__(self) -> int:
         return hash((type(self), self.message, self.raw))

@@ -1,8 +1,9 @@
 """Hints after an error reply: each names the likely cause of a 4xx/5xx a student just got.
 
-Part of the advisor (`smtp_shell.protocol.advisor`): the same `Advice` and registry, kept in
-their own module so each reads in one sitting. Each hint is one small `@after` rule seeing
-the session and the reply event; adding a hint is adding one rule here and one test.
+Part of the advisor (`smtp_shell.protocol.advisor` imports this module, which registers them):
+the same `Advice`, registry and table questions from `rules`, kept in their own module so each
+reads in one sitting. Each hint is one small `@after` rule seeing the session and the reply
+event; adding a hint is adding one rule here and one test.
 """
 
 from __future__ import annotations
@@ -10,30 +11,40 @@ from __future__ import annotations
 import difflib
 
 from smtp_shell.protocol import sasl
-from smtp_shell.protocol.advisor import (_ENVELOPE, _KEYWORD, Advice, _needs_ehlo_after_tls, _syntax, _table_verbs,
-                                         after, esmtp_param_problem, steps_to)
 from smtp_shell.protocol.capabilities import human_size
 from smtp_shell.protocol.commands import VERBS
+from smtp_shell.protocol.rules import (
+    ENVELOPE,
+    KEYWORD,
+    Advice,
+    after,
+    esmtp_param_problem,
+    needs_ehlo_after_tls,
+    steps_to,
+    syntax_of,
+    table_verbs,
+)
+from smtp_shell.protocol.session import ClientSession, ReplyEvent
 from smtp_shell.protocol.states import State
 
 
-def _code(event) -> int:
+def _code(event: ReplyEvent) -> int:
     return event.reply.code
 
 
 @after
-def hint_greeting_refused(core, event):
+def hint_greeting_refused(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if event.kind == "greeting" and event.reply.klass in (4, 5):
         return Advice("greeting-refused", "The server refused this session in its greeting: QUIT, then try later or another server.")
 
 
 @after
-def hint_closing(core, event):
+def hint_closing(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if _code(event) == 421:
         return Advice("server-closing", "The server is closing the connection: use :reconnect to start a new session.")
 
 
-def _wants_tls(core, event) -> bool:
+def _wants_tls(core: ClientSession, event: ReplyEvent) -> bool:
     """A 530/538 that asks for TLS rather than for a login."""
     if core.tls or _code(event) not in (530, 538):
         return False
@@ -43,27 +54,27 @@ def _wants_tls(core, event) -> bool:
 
 
 @after
-def hint_starttls_first(core, event):
+def hint_starttls_first(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if _wants_tls(core, event):
         return Advice("starttls-first", "This server wants an encrypted connection first: send STARTTLS, "
                                         "then EHLO again, then try this again.")
 
 
 @after
-def hint_login_first(core, event):
+def hint_login_first(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if _code(event) == 530 and not _wants_tls(core, event) and not core.authenticated_user:
         return Advice("login-first", "The server wants you to log in first: AUTH LOGIN (or :auth login).")
 
 
 @after
-def hint_auth_failed(core, event):
+def hint_auth_failed(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if _code(event) == 535:
         return Advice("auth-failed", "Login failed: the username or password is wrong, or its base64 holds an "
                                      "extra newline (echo adds one); :auth login encodes them for you.")
 
 
 @after
-def hint_not_base64(core, event):
+def hint_not_base64(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if _code(event) != 501 or event.verb not in ("AUTH", "<auth>"):
         return None
     if event.verb == "AUTH" and event.command is not None:
@@ -76,7 +87,7 @@ def hint_not_base64(core, event):
 
 
 @after
-def hint_mechanism(core, event):
+def hint_mechanism(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if _code(event) == 504 and event.verb == "AUTH":
         offered = core.capabilities.auth_mechanisms if core.capabilities else ()
         listed = ", ".join(offered) if offered else "the ones in the EHLO reply"
@@ -84,14 +95,14 @@ def hint_mechanism(core, event):
 
 
 @after
-def hint_helo_fallback(core, event):
+def hint_helo_fallback(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if event.verb == "EHLO" and _code(event) in (500, 502):
         return Advice("helo-fallback", "This server does not speak ESMTP (it did not understand EHLO): fall back to "
                                        "HELO with the same name, as RFC 5321 §4.1.1.1 says; you get no extensions.")
 
 
 @after
-def hint_auth_not_enabled(core, event):
+def hint_auth_not_enabled(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if event.verb == "AUTH" and _code(event) in (502, 503) and "not enabled" in event.reply.text.lower():
         return Advice("auth-not-enabled", "The server has no AUTH on this connection (Postfix says 'authentication "
                                           "not enabled'): it did not advertise AUTH, so there is nothing to log in to "
@@ -104,7 +115,7 @@ _TRANSIENT = {450: "the mailbox is busy or not available right now", 451: "the s
 
 
 @after
-def hint_transient(core, event):
+def hint_transient(core: ClientSession, event: ReplyEvent) -> Advice | None:
     code = _code(event)
     if event.reply.klass != 4 or code == 421 or event.kind == "greeting":
         return None
@@ -117,13 +128,13 @@ def hint_transient(core, event):
 
 
 @after
-def hint_bad_sequence(core, event):
+def hint_bad_sequence(core: ClientSession, event: ReplyEvent) -> Advice | None:
     verb, state = event.verb, event.state_before
-    if _code(event) != 503 or verb not in _table_verbs():
+    if _code(event) != 503 or verb not in table_verbs():
         return None
     if verb == "AUTH" and "not enabled" in event.reply.text.lower():
         return None  # hint_auth_not_enabled says it better
-    if _needs_ehlo_after_tls(core, state):
+    if needs_ehlo_after_tls(core, state):
         return Advice("ehlo-after-starttls", "After STARTTLS the server forgot your EHLO: send EHLO again first.")
     if verb == "MAIL" and state in (State.MAIL, State.RCPT):
         return Advice("nested-mail", "A message is already under way: go on with RCPT TO, or RSET to start over.")
@@ -131,11 +142,11 @@ def hint_bad_sequence(core, event):
         return Advice("auth-twice", "You are already logged in on this connection.")
     path = steps_to(state, verb)
     if path:
-        return Advice("bad-sequence", f"The server wants another command first: {_syntax(path)}.")
+        return Advice("bad-sequence", f"The server wants another command first: {syntax_of(path)}.")
 
 
 @after
-def hint_unknown_command(core, event):
+def hint_unknown_command(core: ClientSession, event: ReplyEvent) -> Advice | None:
     verb = event.command.verb if event.command else ""
     if _code(event) in (500, 502) and verb and verb not in VERBS:
         close = difflib.get_close_matches(verb, VERBS, n=1, cutoff=0.6)
@@ -144,9 +155,9 @@ def hint_unknown_command(core, event):
 
 
 @after
-def hint_address_syntax(core, event):
-    if _code(event) in (501, 553) and event.verb in _KEYWORD and event.command is not None:
-        m = _ENVELOPE.match(event.command.args)
+def hint_addresssyntax_of(core: ClientSession, event: ReplyEvent) -> Advice | None:
+    if _code(event) in (501, 553) and event.verb in KEYWORD and event.command is not None:
+        m = ENVELOPE.match(event.command.args)
         if m and m.group(2) and not m.group(2).startswith("<"):
             return Advice("address-brackets", f"Write the address in angle brackets, as in {VERBS[event.verb][0]}.")
         problem = esmtp_param_problem(m.group(3)) if m else None
@@ -156,20 +167,20 @@ def hint_address_syntax(core, event):
 
 
 @after
-def hint_unknown_mailbox(core, event):
+def hint_unknown_mailbox(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if event.verb == "RCPT" and _code(event) in (550, 551) and event.reply.enhanced in (None, "5.1.1"):
         return Advice("unknown-mailbox", "That mailbox is unknown here: check the spelling, or use an address this server hosts.")
 
 
 @after
-def hint_relay_denied(core, event):
+def hint_relay_denied(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if event.verb == "RCPT" and (_code(event) == 554 or event.reply.enhanced == "5.7.1"):
         return Advice("relay-denied", "The server will not take mail for that address from you: log in first "
                                       "(AUTH), or send to a domain it hosts.")
 
 
 @after
-def hint_too_big(core, event):
+def hint_too_big(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if _code(event) == 552 or event.reply.enhanced == "5.3.4":
         size = core.capabilities.size if core.capabilities else None
         limit = f" (its SIZE limit is {human_size(size)})" if size else ""
@@ -177,6 +188,6 @@ def hint_too_big(core, event):
 
 
 @after
-def hint_line_too_long(core, event):
+def hint_line_too_long(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if event.verb == "<dot>" and _code(event) == 500 and "long" in event.reply.text.lower():
         return Advice("line-too-long", "A line of the message was over 1000 octets: wrap it, or let :compose encode the body.")

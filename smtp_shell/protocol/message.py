@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from email import policy as email_policy
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import getaddresses
 
 # 7bit transfer encodings for bodies (no 8BITMIME needed); CRLF line ends for the wire.
@@ -90,7 +90,7 @@ def message_id(sender: str, token: str) -> str:
     return f"<{token}@{domain}>"
 
 
-def _header_value(pairs: list[tuple[str, str]], utf8: bool):
+def _header_value(pairs: list[tuple[str, str]], utf8: bool) -> list[Address] | str:
     if not utf8:
         return [Address(display_name=name, addr_spec=addr) for name, addr in pairs]
     out = []
@@ -145,7 +145,7 @@ def mime_tree(msg: EmailMessage) -> list[str]:
     """One line per MIME part, indented by depth: type, charset, transfer encoding, disposition."""
     lines: list[str] = []
 
-    def visit(part, depth: int) -> None:
+    def visit(part: MIMEPart, depth: int) -> None:
         bits = [part.get_content_type()]
         if part.get_content_charset():
             bits.append(f"charset={part.get_content_charset()}")

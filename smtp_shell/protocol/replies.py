@@ -80,6 +80,9 @@ class ReplyParser:
     """Feed bytes with `feed()`; take complete `Reply`s and `RemoteProtocolError`s from `events()`."""
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         self._buffer = bytearray()
         self._discarding = False
         self._code: int | None = None
@@ -87,7 +90,7 @@ class ReplyParser:
         self._lines: list[str] = []
         self._raw = bytearray()
         self._notes: list[str] = []
-        self._out: list[object] = []
+        self._out: list[Reply | RemoteProtocolError] = []
 
     @property
     def buffered(self) -> bytes:
@@ -97,10 +100,10 @@ class ReplyParser:
     def clear(self) -> bytes:
         """Forget all partial input and return it (used when TLS starts)."""
         left = self.buffered
-        self.__init__()
+        self._reset()
         return left
 
-    def feed(self, data: bytes) -> list[object]:
+    def feed(self, data: bytes) -> list[Reply | RemoteProtocolError]:
         """Add bytes; return the events they completed (Reply or RemoteProtocolError), in order."""
         self._buffer += data
         while True:
@@ -110,7 +113,8 @@ class ReplyParser:
                     if not self._discarding:
                         self._out.append(RemoteProtocolError(
                             f"The server sent more than {MAX_BUFFERED_LINE // 1024} KiB without a line end.",
-                            "A real SMTP server never does this: it is not speaking SMTP (or is hostile); the rest of that line is ignored.",
+                            "A real SMTP server never does this: it is not speaking SMTP (or is hostile); "
+                            "the rest of that line is ignored.",
                             bytes(self._buffer[:200])))
                     self._discarding = True
                     del self._buffer[:]

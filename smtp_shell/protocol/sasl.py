@@ -14,9 +14,17 @@ import binascii
 import re
 
 __all__ = [
-    "REDACTED", "SaslError", "b64encode_text", "b64decode_text", "looks_like_base64",
-    "decodes_to_printable", "plain_initial_response", "decode_challenge", "is_password_prompt",
-    "mask_auth_command", "diagnose_response",
+    "REDACTED",
+    "SaslError",
+    "b64decode_text",
+    "b64encode_text",
+    "decode_challenge",
+    "decodes_to_printable",
+    "diagnose_response",
+    "is_password_prompt",
+    "looks_like_base64",
+    "mask_auth_command",
+    "plain_initial_response",
 ]
 
 REDACTED = "********"

@@ -98,7 +98,7 @@ class ClientSession:
     authenticated_user: str | None = None
     last_reply: Reply | None = None
     _parser: ReplyParser = field(default_factory=ReplyParser)
-    _in_flight: deque = field(default_factory=deque)
+    _in_flight: deque[_InFlight] = field(default_factory=deque)
     _auth_mechanism: str | None = None
     _auth_user: str | None = None
     _auth_step: int = 0
@@ -229,13 +229,16 @@ class ClientSession:
                 events.append(item)
                 continue
             events.extend(self._reply(item))
-            if self.state is State.TLS_PENDING:
+            if self._tls_pending():
                 # Everything after the 220, parsed or not, is injected plaintext: never a reply.
                 leftover = b"".join(later.raw for later in items[i + 1:]) + self._parser.clear()
                 if leftover:
                     events.append(PlaintextInjection(leftover))
                 break
         return events
+
+    def _tls_pending(self) -> bool:
+        return self.state is State.TLS_PENDING
 
     def _reply(self, reply: Reply) -> list[object]:
         self.last_reply = reply

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 from smtp_shell.protocol import advisor
 from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
-from smtp_shell.protocol.session import (CapabilitiesLearned, ClientSession, PlaintextInjection,
-                                         ReplyEvent, TLSReady)
+from smtp_shell.protocol.session import CapabilitiesLearned, ClientSession, PlaintextInjection, ReplyEvent, TLSReady
 from smtp_shell.protocol.states import State
 from smtp_shell.render import Renderer
 from smtp_shell.shell.options import SessionOptions
@@ -79,7 +78,7 @@ async def _shielded_wait(future: asyncio.Future, timeout: float | None):
                 handle.cancel()
             future.remove_done_callback(wake)
         if not future.done():
-            raise asyncio.TimeoutError
+            raise TimeoutError
     return future.result()
 
 
@@ -143,6 +142,12 @@ class SessionDriver:
     def connected(self) -> bool:
         return self.conn is not None and not self.conn.closed and self.core.state not in (State.DISCONNECTED, State.CLOSED)
 
+    def _connection(self) -> Connection:
+        """The open connection; a TransportError (as a hang-up would give) if there is none."""
+        if self.conn is None:
+            raise TransportError(ErrorKind.CLOSED, "Not connected to a server; use :reconnect to start a new session.")
+        return self.conn
+
     # -- connecting ------------------------------------------------------------------
     async def connect(self, host: str | None = None, port: int | None = None) -> bool:
         if host is not None:
@@ -178,7 +183,7 @@ class SessionDriver:
         try:
             await _shielded_wait(self._greeting, self.options.timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.fail(silence_hint(self.options.port, self.options.host, self.options.timeout))
             if self.exit_status == ExitStatus.OK:
                 self.exit_status = ExitStatus.TIMEOUT
@@ -368,7 +373,7 @@ class SessionDriver:
         if out.command is not None and out.command.verb == "QUIT":
             self.quit_sent = True
         try:
-            await self.conn.send(out.data)
+            await self._connection().send(out.data)
         except TransportError as exc:
             if exc.kind is ErrorKind.CLOSED and self._reader is not None and not self._reader.done():
                 await self.settle()  # the reader says why (mid-reply, during DATA ...), once
@@ -381,7 +386,7 @@ class SessionDriver:
         if event is not None and event.state_after is State.TLS_PENDING and self._upgrade_done is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._upgrade_done), self.options.timeout + 1)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass  # the transport reports its own handshake timeout
         return event
 
@@ -410,7 +415,7 @@ class SessionDriver:
         self.note(f"{len(chunks)} lines sent in one write (pipelining); the replies come back in the same order")
         self._annotate_replies = len(waiters)
         try:
-            await self.conn.send(b"".join(chunks))
+            await self._connection().send(b"".join(chunks))
         except TransportError as exc:
             self._fail_transport(exc)
             return []
@@ -429,7 +434,7 @@ class SessionDriver:
     async def wait_for(self, waiter: _Waiter) -> ReplyEvent | None:
         try:
             return await _shielded_wait(waiter.future, self.options.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.fail(f"No reply to {waiter.verb} within {_seconds(self.options.timeout)}; "
                       "the server may be slow or stuck: wait, raise --timeout, or use :reconnect.")
             if self.exit_status == ExitStatus.OK:
@@ -456,6 +461,6 @@ class SessionDriver:
         if self._reader is not None and not self._reader.done():
             try:
                 await asyncio.wait_for(asyncio.shield(self._reader), 2.0)
-            except (asyncio.TimeoutError, Exception):
+            except (TimeoutError, Exception):
                 pass
         await self.disconnect(quiet=True)

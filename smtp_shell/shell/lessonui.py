@@ -10,6 +10,7 @@ lesson files and message headers are never interpreted as markup.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, cast
 
 from rich import box
 from rich.panel import Panel
@@ -18,6 +19,9 @@ from rich.text import Text
 
 from smtp_shell.render import plain_visible
 from smtp_shell.shell.meta import meta
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 MARKS = {"passed": "✓", "failed": "✗", "todo": "·", "skipped": "-"}
 _LIST_ITEM = re.compile(r"^\s*(?:[-*]|\d+[.)])\s")
@@ -106,7 +110,7 @@ def show_summary(console, *, title: str, rows: list[tuple[str, str, str, int, in
                   box=box.SIMPLE, title_justify="left")
     for name, justify in (("#", "right"), ("step", "left"), ("result", "left"), ("failed attempts", "right"),
                           ("hints", "right")):
-        table.add_column(name, justify=justify)
+        table.add_column(name, justify=cast("JustifyMethod", justify))
     for number, step, result, attempts, hints in rows:
         table.add_row(number, Text(step), result, str(attempts), str(hints))
     _print(console, table)

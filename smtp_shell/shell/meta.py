@@ -9,8 +9,8 @@ adding one decorated function here; nothing else needs to know.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from smtp_shell.protocol.errors import LocalProtocolError
 
@@ -111,7 +111,7 @@ async def _help(shell, args: str) -> None:
         r.note(f"{cmd.usage}  —  {cmd.summary}   e.g. {cmd.example}")
         return
     r.note("Type SMTP commands exactly as the server should see them; smtp-shell ends each line with CRLF.")
-    for verb, (syntax, meaning) in VERBS.items():
+    for syntax, meaning in VERBS.values():
         r.note(f"  {syntax:<44} {meaning}")
     r.note("The shell's own commands start with ':'")
     for cmd in registry().values():
@@ -127,7 +127,7 @@ async def _quit(shell, args: str) -> None:
 
 @meta("connect", ":connect HOST[:PORT] [--tls]", "connect to another server", ":connect 127.0.0.1:8025", anytime=True)
 async def _connect(shell, args: str) -> None:
-    from smtp_shell.cli import parse_hostport
+    from smtp_shell.address import parse_hostport
     words = shlex.split(args)
     if not words:
         raise ValueError("Give the server to connect to, e.g. :connect 127.0.0.1:8025")

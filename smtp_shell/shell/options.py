@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from smtp_shell.address import format_hostport
+
 
 @dataclass
 class SessionOptions:
@@ -24,5 +26,4 @@ class SessionOptions:
 
     @property
     def target(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return format_hostport(self.host, self.port)

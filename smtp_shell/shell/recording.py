@@ -111,7 +111,7 @@ def run_against(transcript, args) -> int:
     """`replay FILE --against HOST[:PORT]|lab`: re-send the client side, report what differs."""
     import asyncio
 
-    from smtp_shell.cli import parse_hostport
+    from smtp_shell.address import parse_hostport
     from smtp_shell.render import Renderer, make_console
     from smtp_shell.shell.driver import SessionDriver
     from smtp_shell.shell.options import SessionOptions

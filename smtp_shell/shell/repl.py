@@ -104,11 +104,11 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
         except OSError:
             history = InMemoryHistory()
     style = pt_style(options.no_color)
-    session = PromptSession(history=history, completer=SmtpCompleter(driver, options.helo_name or "localhost"),
+    session: PromptSession[str] = PromptSession(history=history, completer=SmtpCompleter(driver, options.helo_name or "localhost"),
                             bottom_toolbar=_toolbar(shell), style=style, input=input, output=output,
                             complete_while_typing=False, enable_history_search=True,
                             key_bindings=_key_bindings(shell))
-    secret_session = PromptSession(history=InMemoryHistory(), bottom_toolbar=_toolbar(shell), style=style,
+    secret_session: PromptSession[str] = PromptSession(history=InMemoryHistory(), bottom_toolbar=_toolbar(shell), style=style,
                                    input=input, output=output)
 
     async def ask(question: str, masked: bool = False) -> str | None:
@@ -170,7 +170,7 @@ async def _handle_line(shell: ShellContext, text: str, mode: str) -> None:
     if advice:
         for item in advice:
             driver.warn(item.message)
-        answer = await shell.ask("Press Enter to send it anyway, or n to edit it first: ", False)
+        answer = await shell.question("Press Enter to send it anyway, or n to edit it first: ")
         if answer is None or answer.strip().lower() in ("n", "no"):
             if not driver.core.expects_secret:
                 shell.extras["retype"] = text
@@ -205,7 +205,7 @@ async def _offer_abort(shell: ShellContext) -> None:
     driver = shell.driver
     driver.note("SMTP cannot take back DATA: a line with only '.' SENDS the message. "
                 "To abort it, smtp-shell must close the connection.")
-    answer = await shell.ask("Abort this message and reconnect? [y/N] ", False)
+    answer = await shell.question("Abort this message and reconnect? [y/N] ")
     if answer and answer.strip().lower() in ("y", "yes"):
         driver.note("aborting: closing the connection without ending DATA")
         if await driver.connect():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.text import Text
@@ -167,7 +167,7 @@ async def _auth(shell, args: str) -> None:
 
 def now() -> datetime:
     """The current moment, aware (the one clock the helpers read; tests may replace it)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @meta("date", ":date [ZONE]", "an RFC 5322 Date header for now (local zone, or ZONE), part by part",
@@ -212,7 +212,7 @@ def show_wire(console, wire: bytes) -> None:
 
 async def _ask_lines(shell, prompt: str) -> list[str] | None:
     """Lines until a lone '.', or None if the student cancelled."""
-    lines = []
+    lines: list[str] = []
     while True:
         answer = await shell.ask(prompt, False)
         if answer is None:

@@ -47,7 +47,7 @@ def _facts(transcript: Transcript, s: Summary) -> list[tuple[str, str]]:
     return [
         ("server", s.target), ("started (UTC)", s.started), ("time zone", h.get("timezone") or "unknown"),
         ("duration", f"{s.duration:.1f} s"), ("recording", status), ("TLS", "yes" if s.tls else "no"),
-        ("logged in", s.user if s.authenticated else "no"), ("messages accepted", str(s.accepted)),
+        ("logged in", (s.user or "yes") if s.authenticated else "no"), ("messages accepted", str(s.accepted)),
         ("4xx replies", str(s.replies_4xx)), ("5xx replies", str(s.replies_5xx)),
         ("lesson", s.lesson or "none"), ("steps passed", ", ".join(s.steps) or "none"),
         ("recorded with", f"smtp-shell {h.get('tool_version') or '?'}"),

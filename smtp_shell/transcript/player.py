@@ -109,7 +109,7 @@ class Player:
                     timeout = self.waits[self.pos.shown]
                 try:
                     press = await asyncio.wait_for(queue.get(), timeout) if timeout is not None else await queue.get()
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     self.move_to(self.pos.shown + 1)
                     continue
                 key = press.key

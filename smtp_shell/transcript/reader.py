@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smtp_shell import __version__
-from smtp_shell.transcript.format import (FORMAT, HEADER_FIELDS, KINDS, VERSION, TranscriptError, check_event,
-                                          check_fields)
+from smtp_shell.transcript.format import FORMAT, HEADER_FIELDS, KINDS, VERSION, TranscriptError, check_event, check_fields
 
 
 @dataclass(frozen=True)

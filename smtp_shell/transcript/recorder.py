@@ -25,12 +25,11 @@ import datetime as _dt
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from smtp_shell import __version__
 from smtp_shell.protocol.sasl import REDACTED, mask_auth_command
-from smtp_shell.transcript.format import (FORMAT, TLS_FIELDS, VERSION, TranscriptError, bytes_field,
-                                          dump_line)
-
+from smtp_shell.transcript.format import FORMAT, TLS_FIELDS, VERSION, TranscriptError, bytes_field, dump_line
 
 _INITIAL_HINTS = {"PLAIN": "plain-initial", "LOGIN": "login-username-initial"}
 
@@ -77,9 +76,9 @@ class Recorder:
         self._fsync = fsync
         self._file = open_new(self.path, force)
         self._t0 = clock()
-        now = wall_clock() if wall_clock else _dt.datetime.now(_dt.timezone.utc)
+        now = wall_clock() if wall_clock else _dt.datetime.now(_dt.UTC)
         self.is_closed = False
-        self._pending: dict | None = None     # a screen event waiting for its protocol details
+        self._pending: dict[str, Any] | None = None     # a screen event waiting for its protocol details
         self._auth_mech: str | None = None    # mechanism of the AUTH exchange going on
         self._auth_steps = 0
         self._auth_mode = False               # the last reply was a 334 to AUTH: lines are secrets
@@ -87,7 +86,7 @@ class Recorder:
         self._secrets: set[str] = set()       # seen secrets (in memory only): scrubbed from later text
         self._write({
             "format": FORMAT, "version": VERSION,
-            "started": now.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "started": now.astimezone(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "timezone": local_timezone(), "target": target, "tool_version": __version__, "lesson": lesson,
         }, sync=True)
 
@@ -168,10 +167,10 @@ class Recorder:
         self._event("warn", text=self._scrub(text))
 
     def error(self, text: str, hint: str | None = None) -> None:
-        fields = {"text": self._scrub(text)}
         if hint:
-            fields["hint"] = self._scrub(hint)
-        self._event("error", **fields)
+            self._event("error", text=self._scrub(text), hint=self._scrub(hint))
+        else:
+            self._event("error", text=self._scrub(text))
 
     def raw_server(self, data: bytes, label: str) -> None:
         self._event("raw", label=label, **bytes_field(bytes(data)))
@@ -186,6 +185,7 @@ class Recorder:
         if event is None:  # a line sent without being shown: record it (masked) all the same
             self.client(outgoing.masked_text if outgoing.secret else outgoing.text, tls)
             event = self._pending
+        assert event is not None  # client() has just made it
         event["as"] = outgoing.kind
         command = outgoing.command
         if command is not None:

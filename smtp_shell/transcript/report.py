@@ -12,6 +12,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +21,9 @@ from smtp_shell.render import plain_visible
 from smtp_shell.transcript.format import TranscriptError
 from smtp_shell.transcript.reader import read_transcript
 from smtp_shell.transcript.summary import Summary, summarize
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 COLUMNS = ("file", "target", "start", "duration_s", "status", "problem", "tls", "authenticated", "user",
            "messages_accepted", "replies_4xx", "replies_5xx", "lesson", "steps_passed", "steps")
@@ -66,7 +70,7 @@ def to_table(summaries: list[Summary], folder: Path) -> Table:
     for name, justify in (("file", "left"), ("target", "left"), ("start", "left"), ("duration", "right"),
                           ("status", "left"), ("TLS", "center"), ("login", "left"), ("accepted", "right"),
                           ("4xx", "right"), ("5xx", "right"), ("lesson", "left"), ("steps", "right")):
-        table.add_column(name, justify=justify, overflow="fold")
+        table.add_column(name, justify=cast("JustifyMethod", justify), overflow="fold")
     for s in summaries:
         if s.status == "unreadable":
             table.add_row(Text(plain_visible(s.file)), Text(plain_visible(s.problem or ""), style="red"), "", "",

@@ -90,7 +90,7 @@ class Wire:
                 self.buffer += chunk
         except (ConnectionResetError, ssl.SSLError):
             return True
-        except socket.timeout:
+        except TimeoutError:
             return False
 
     def close(self) -> None:

@@ -30,7 +30,7 @@ def test_reuse_does_not_import_cryptography(tmp_path):
 
 def test_a_certificate_replaced_by_hand_is_read_by_cryptography(tmp_path):
     ensure_lab_certificate(tmp_path)
-    soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2)
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
     cert, key = make_certificate(not_after=soon)
     write_pair(cert, key, tmp_path / "lab-cert.pem", tmp_path / "lab-key.pem")  # the facts file is now stale
     pem = (tmp_path / "lab-cert.pem").read_bytes()
@@ -41,7 +41,7 @@ def test_a_certificate_replaced_by_hand_is_read_by_cryptography(tmp_path):
 def test_expiring_certificate_is_remade(tmp_path):
     pair = ensure_lab_certificate(tmp_path)
     (tmp_path / "lab-cert.json").write_text(json.dumps({
-        "not_after": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).isoformat(),
+        "not_after": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat(),
         "sha256": pair.fingerprint().replace(":", "")}))
     old = pair.cert_path.read_bytes()
     assert ensure_lab_certificate(tmp_path).cert_path.read_bytes() != old

@@ -61,7 +61,7 @@ def test_lab_command_prints_where_and_stops_on_ctrl_c(tmp_path, lab_home):
 def test_lab_port_in_use_is_one_sentence(make_lab, lab_home):
     lab = make_lab()
     proc = run_cli(["lab", "--listen", f"127.0.0.1:{lab.port}"], lab_home)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
     assert err.strip() == (f"smtp-shell: port {lab.port} on 127.0.0.1 is already in use; stop the other server "
                            f"or choose another with --listen 127.0.0.1:{lab.port + 1}")

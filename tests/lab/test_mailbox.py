@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import smtplib
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smtp_shell.lab.mailbox import Mailbox, safe_folder_name, split_trace
 

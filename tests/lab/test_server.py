@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import smtplib
 import ssl
 import time
@@ -11,6 +12,7 @@ import pytest
 
 from smtp_shell.lab import LabConfig, LabError, LabServer
 from smtp_shell.lab.mailbox import Mailbox, split_trace
+from tests.support.servers import PlainAiosmtpd
 
 MESSAGE = (b"From: Student <student@lab.test>\r\nTo: teacher@lab.test\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n"
            b"\r\nHello teacher,\r\n.a line that starts with a dot\r\n8bit: \xc3\xa9t\xc3\xa9\r\n")
@@ -237,7 +239,7 @@ def test_unwritable_mailbox_is_one_sentence(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     server = LabServer(LabConfig(port=0, mailbox=blocker / "mailbox"))
-    with pytest.raises(LabError, match="is not writable .*--mailbox DIR"):
+    with pytest.raises(LabError, match=r"is not writable .*--mailbox DIR"):
         server.start()
 
 
@@ -259,3 +261,24 @@ def test_defaults_live_in_the_data_folder(lab_home):
         assert len(server.fingerprint.split(":")) == 32
         with smtplib.SMTP(server.host, server.port, timeout=10) as client:
             assert client.noop()[0] == 250
+
+
+def _without_enhanced_code(reply: str) -> str:
+    return re.sub(r"^(\d{3}[ -])[245]\.\d+\.\d+ ", r"\1", reply)
+
+
+def test_help_answers_like_stock_aiosmtpd(lab, wire, tmp_path):
+    """The lab wraps aiosmtpd's command methods; HELP must still read their syntax strings."""
+    stock = PlainAiosmtpd(tmp_path)
+    stock.start()
+    try:
+        ours, theirs = wire(lab), wire(stock)
+        ours.reply(), theirs.reply()
+        for command in ("HELP", "HELP MAIL", "EHLO me", "HELP MAIL", "HELP RCPT", "HELP NOSUCH", "HELP"):
+            mine, expected = _without_enhanced_code(ours.cmd(command)), theirs.cmd(command)
+            if command.startswith("EHLO"):
+                continue
+            assert mine == expected, command
+        assert "MAIL" in ours.cmd("HELP").split() and ours.cmd("HELP MAIL").startswith("250 2.0.0 Syntax: MAIL FROM:")
+    finally:
+        stock.stop()

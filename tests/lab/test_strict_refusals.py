@@ -38,3 +38,4 @@ def test_second_starttls_gets_503_and_the_session_goes_on(lab, wire):
     assert w.cmd("EHLO student.example").startswith("250")
     assert w.cmd("STARTTLS").startswith("503 5.5.1")
     assert w.cmd("NOOP").startswith("250")
+    assert "STARTTLS" in w.cmd("HELP")

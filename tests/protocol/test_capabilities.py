@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from smtp_shell.protocol.capabilities import (Capabilities, describe_change, explain_capability,
-                                              human_size)
+from smtp_shell.protocol.capabilities import Capabilities, describe_change, explain_capability, human_size
 
 GMAIL_LIKE = ["smtp.example.com at your service, [127.0.0.1]", "SIZE 35882577", "8BITMIME",
               "STARTTLS", "ENHANCEDSTATUSCODES", "PIPELINING", "CHUNKING", "SMTPUTF8"]

@@ -1,7 +1,8 @@
 """The command model and dot-stuffing."""
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smtp_shell.protocol.commands import DotStuffer, classify, dot_stuff, text_line_warning
 from smtp_shell.protocol.errors import LocalProtocolError
@@ -52,7 +53,7 @@ def stuff_reference(body: bytes) -> bytes:
     lines = text.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    out = b"".join((b"." + l if l.startswith(b".") else l) + b"\r\n" for l in lines)
+    out = b"".join((b"." + line if line.startswith(b".") else line) + b"\r\n" for line in lines)
     return out + b".\r\n"
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import email.utils
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import pytz
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smtp_shell.protocol import dates
 from smtp_shell.protocol.dates import check_date_header, explain_date, rfc5322_date
@@ -16,7 +18,7 @@ ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Asia/Kathma
          "Australia/Adelaide", "Pacific/Chatham", "America/St_Johns", "Pacific/Kiritimati",
          "Pacific/Pago_Pago", "Europe/London", "Africa/Casablanca"]
 
-MOMENT = datetime(2026, 11, 24, 18, 1, 2, 123456, tzinfo=timezone.utc)
+MOMENT = datetime(2026, 11, 24, 18, 1, 2, 123456, tzinfo=UTC)
 
 
 def test_rfc5322_date_in_a_zone():
@@ -24,7 +26,7 @@ def test_rfc5322_date_in_a_zone():
     assert rfc5322_date(MOMENT, "UTC") == "Tue, 24 Nov 2026 18:01:02 +0000"
     assert rfc5322_date(MOMENT, "America/New_York") == "Tue, 24 Nov 2026 13:01:02 -0500"
     assert rfc5322_date(MOMENT, "Asia/Kolkata") == "Tue, 24 Nov 2026 23:31:02 +0530"
-    assert rfc5322_date(datetime(2026, 7, 4, 8, 5, 0, tzinfo=timezone.utc), "Europe/Paris") \
+    assert rfc5322_date(datetime(2026, 7, 4, 8, 5, 0, tzinfo=UTC), "Europe/Paris") \
         == "Sat, 04 Jul 2026 10:05:00 +0200"
 
 
@@ -69,7 +71,7 @@ def test_rfc5322_date_rejects_naive_and_unknown_zone():
 
 @settings(max_examples=200, deadline=None)
 @given(st.datetimes(min_value=datetime(1901, 1, 1), max_value=datetime(9998, 12, 31),
-                    timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-7)),
+                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=-7)),
                                                timezone(timedelta(hours=5, minutes=45))])),
        st.sampled_from(ZONES))
 def test_rfc5322_date_round_trips(moment, zone):
@@ -165,7 +167,7 @@ def test_module_imports_nothing_forbidden():
     import smtp_shell.protocol.catalogue as cat
     import smtp_shell.protocol.sasl as sasl
     for module in (dates, caps, cat, sasl):
-        source = open(module.__file__, encoding="utf-8").read()
+        source = Path(module.__file__).read_text(encoding="utf-8")
         assert module.__doc__ and len(module.__doc__) > 80
         for name in ("socket", "ssl", "asyncio", "time", "rich", "prompt_toolkit"):
             assert f"import {name}\n" not in source and f"from {name} " not in source

@@ -14,9 +14,9 @@ from smtp_shell.lessons import mailcheck
 from smtp_shell.lessons.checks import verb_label
 from smtp_shell.lessons.loader import bundled_files, load_lesson
 from smtp_shell.protocol import advisor, catalogue, sasl
-from smtp_shell.protocol.advisor import esmtp_param_problem
 from smtp_shell.protocol.capabilities import human_size
 from smtp_shell.protocol.dates import check_date_header
+from smtp_shell.protocol.rules import esmtp_param_problem
 from tests.protocol.test_advisor import PLAIN_EHLO, TLS_EHLO, Run, ready
 
 LESSON_TEXT = {load_lesson(p).id: p.read_text(encoding="utf-8") for p in bundled_files()}

@@ -73,7 +73,7 @@ def test_mostly_non_latin_text_goes_base64():
 
 
 def test_html_alternative_and_attachments_structure():
-    draft, wire, msg = compose(subject="Bericht über Äpfel", html="<p>Hi <b>there</b>.</p>\n",
+    _draft, wire, msg = compose(subject="Bericht über Äpfel", html="<p>Hi <b>there</b>.</p>\n",
                                attachments=(m.Attachment("chart.png", PNG), m.Attachment("notes.txt", b"plain notes\n"),
                                             m.Attachment("données.bin", b"\x00\x01\x02")))
     assert m.mime_tree(msg) == [
@@ -115,7 +115,7 @@ def test_envelope_commands_for_several_recipients():
 
 @pytest.mark.parametrize("bad", ["", "student", "student@", "@lab.test", "two words@lab.test", "a@b@"])
 def test_bad_addresses_get_one_sentence(bad):
-    with pytest.raises(ValueError, match="e-mail address|No address"):
+    with pytest.raises(ValueError, match=r"e-mail address|No address"):
         m.parse_addresses(bad)
 
 

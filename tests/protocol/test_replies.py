@@ -1,7 +1,8 @@
 """The reply parser: whole and byte-by-byte feeding, multi-line grouping, enhanced codes,
 malformed input reported (never raised), and property tests."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smtp_shell.protocol.errors import RemoteProtocolError
 from smtp_shell.protocol.replies import MAX_BUFFERED_LINE, Reply, ReplyParser

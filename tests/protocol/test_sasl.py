@@ -5,11 +5,21 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from smtp_shell.protocol.sasl import (REDACTED, SaslError, b64decode_text, b64encode_text,
-                                      decode_challenge, decodes_to_printable, is_password_prompt,
-                                      looks_like_base64, mask_auth_command, plain_initial_response)
+from smtp_shell.protocol.sasl import (
+    REDACTED,
+    SaslError,
+    b64decode_text,
+    b64encode_text,
+    decode_challenge,
+    decodes_to_printable,
+    is_password_prompt,
+    looks_like_base64,
+    mask_auth_command,
+    plain_initial_response,
+)
 
 
 def test_b64encode_text():

@@ -6,8 +6,7 @@ import base64
 import pytest
 
 from smtp_shell.protocol.errors import LocalProtocolError
-from smtp_shell.protocol.session import (CapabilitiesLearned, ClientSession, PlaintextInjection, ReplyEvent,
-                                         TLSReady)
+from smtp_shell.protocol.session import CapabilitiesLearned, ClientSession, PlaintextInjection, ReplyEvent, TLSReady
 from smtp_shell.protocol.states import State
 
 EHLO_REPLY = b"250-lab\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 SIZE 1000\r\n"

@@ -1,6 +1,6 @@
 """The one state table: transitions and the verbs that make sense."""
 
-from smtp_shell.protocol.states import State, TRANSITIONS, expected, next_state, sensible_verbs
+from smtp_shell.protocol.states import TRANSITIONS, State, expected, next_state, sensible_verbs
 
 
 def test_happy_path():
@@ -31,7 +31,7 @@ def test_sensible_verbs():
 
 
 def test_every_row_names_real_states():
-    for froms, verb, classes, to in TRANSITIONS:
+    for froms, _verb, classes, _to in TRANSITIONS:
         assert froms and all(isinstance(f, State) for f in froms)
         assert set(classes) <= {2, 3, 4, 5}
 

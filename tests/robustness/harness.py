@@ -100,7 +100,7 @@ def run_repl(server, scenario, timeout: float = 1.0, limit: float = 40, **option
                     inp.send_text(":quit\r")
                     try:
                         await asyncio.wait_for(asyncio.shield(repl.task), 8)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         repl.task.cancel()
                     except Exception:
                         pass

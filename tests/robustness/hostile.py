@@ -28,7 +28,7 @@ import asyncio
 import socket
 import ssl
 import threading
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 HOST = "127.0.0.1"
 NAME = "hostile.test"
@@ -39,7 +39,7 @@ Script = Callable[["Peer"], Awaitable[None]]
 class Peer:
     """One client connection as the script sees it."""
 
-    def __init__(self, server: "HostileServer", index: int, reader: asyncio.StreamReader,
+    def __init__(self, server: HostileServer, index: int, reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter) -> None:
         self.server = server
         self.index = index
@@ -67,7 +67,7 @@ class Peer:
         """The next line the client sent (CRLF stripped); b"" once the client has gone."""
         try:
             raw = await asyncio.wait_for(self.reader.readline(), timeout)
-        except (asyncio.TimeoutError, ValueError):
+        except (TimeoutError, ValueError):
             return b""
         if not raw:
             return b""
@@ -188,7 +188,7 @@ class HostileServer:
         return f"{self.host}:{self.port}"
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> "HostileServer":
+    def start(self) -> HostileServer:
         ready = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, args=(ready,), name="hostile-smtp", daemon=True)
@@ -205,7 +205,7 @@ class HostileServer:
         thread.join(10)
         self._thread = None
 
-    def __enter__(self) -> "HostileServer":
+    def __enter__(self) -> HostileServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

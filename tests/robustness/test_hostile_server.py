@@ -5,13 +5,12 @@ test_hostile_repl.py."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from smtp_shell.status import ExitStatus
 from tests.certs import server_context
-from tests.robustness.hostile import closes_after_starttls_220, greets_then_silent, never_greets
 from tests.robustness.conftest import assert_clean, batch, errors
+from tests.robustness.hostile import closes_after_starttls_220, greets_then_silent, never_greets
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -53,7 +53,7 @@ def test_odd_characters_and_lengths_at_the_prompt(hostile):
         mark = await repl.type("   ", "nothing sent: the line holds only spaces (a server would answer 500)")
         mark = await repl.type("", "")  # an empty line: nothing sent, nothing said
         await repl.idle("command")
-        assert server.lines[-1] == "NOOP \x1b[31mred\x07".encode()
+        assert server.lines[-1] == b"NOOP \x1b[31mred\x07"
         assert repl.screen[mark:].strip() == ""
         await repl.type("NOOP", "<-  250 2.0.0 OK")
 

@@ -43,7 +43,8 @@ FULL_SESSION = [
 
 def env(home) -> dict:
     e = dict(os.environ)
-    e.update({"SMTP_SHELL_HOME": str(home), "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", "COLUMNS": "200", "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"})
+    e.update({"SMTP_SHELL_HOME": str(home), "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", "COLUMNS": "200",
+              "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"})
     return e
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import email
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 
 import pytest
@@ -117,7 +117,7 @@ def test_caps_before_ehlo_says_what_to_do(aiosmtpd_server):
 
 
 def test_date_for_a_named_zone_part_by_part(aiosmtpd_server, monkeypatch):
-    monkeypatch.setattr(teaching, "now", lambda: datetime(2026, 11, 24, 18, 1, 2, tzinfo=timezone.utc))
+    monkeypatch.setattr(teaching, "now", lambda: datetime(2026, 11, 24, 18, 1, 2, tzinfo=UTC))
 
     async def scenario():
         s = await Session(aiosmtpd_server).open()

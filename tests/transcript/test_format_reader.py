@@ -32,7 +32,7 @@ def test_header_and_events(tmp_path):
 
 def test_refuses_to_overwrite(tmp_path):
     path = small_transcript(tmp_path / "s.jsonl")
-    with pytest.raises(TranscriptError, match="already exists.*--force"):
+    with pytest.raises(TranscriptError, match=r"already exists.*--force"):
         Recorder(path)
     Recorder(path, force=True).close()
     assert len(lines(path)) == 2
@@ -83,7 +83,8 @@ def test_unknown_kinds_are_skipped_unknown_versions_rejected(tmp_path):
     (lambda rows: rows[:2] + ["{broken"] + rows[2:], "line 3 is not valid JSON"),
     (lambda rows: rows[:2] + ['{"t": "soon", "k": "note", "text": "x"}'] + rows[2:], "line 3: the field 't'"),
     (lambda rows: rows[:2] + ['{"t": 1, "k": "note", "text": 5}'] + rows[2:], "line 3: the field 'text' should be a string"),
-    (lambda rows: rows[:2] + ['{"t": 1, "k": "c", "text": "x", "tls": "yes"}'] + rows[2:], "line 3: the field 'tls' should be true or false"),
+    (lambda rows: rows[:2] + ['{"t": 1, "k": "c", "text": "x", "tls": "yes"}'] + rows[2:],
+     "line 3: the field 'tls' should be true or false"),
     (lambda rows: rows[:2] + ['{"t": 1, "k": "s", "b64": "***"}'] + rows[2:], "line 3: the field 'b64' is not valid base64"),
     (lambda rows: rows[:2] + ['[1, 2]'] + rows[2:], "line 3 is not a JSON object"),
 ])
