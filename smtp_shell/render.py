@@ -153,6 +153,16 @@ class Renderer:
 
             self._emit(Text(f"     {gloss(reply.code, enhanced)}", style=rich_style("gloss")))
 
+    def wire(self, direction: str, text: str, notes: list[str], tls: bool = False) -> None:
+        """One line as bytes (:wire on): `text` already has CR/LF and odd bytes drawn visibly."""
+        mark = "≈" if tls else "="   # the shell's ~ for TLS, doubled: the bytes under the line
+        arrow = mark + ">" if direction == ">" else "<" + mark
+        line = Text(f" {arrow} " if direction == ">" else f"{arrow}  ", style=rich_style("prefix"))
+        line.append_text(visible(text, rich_style("gloss")))
+        if notes:
+            line.append("   ← " + "; ".join(notes), style=rich_style("note"))
+        self._emit(line)
+
     # -- the tool's own voice ----------------------------------------------------------
     def note(self, text: str) -> None:
         line = Text("=== ", style=rich_style("prefix"))

@@ -104,6 +104,20 @@ class SessionDriver:
         self._upgrade_done: asyncio.Future | None = None
         self._annotate_replies = 0
         self.quit_sent = False
+        self.wire = False   # :wire on: every line as bytes, CR LF drawn visibly
+
+    def show_wire(self, direction: str, data: bytes, typed: str | None = None) -> None:
+        """The bytes of `data` line by line (screen only: transcripts keep their own format)."""
+        if not self.wire:
+            return
+        from smtp_shell.protocol.wire import show_line, split_lines
+
+        for raw in split_lines(data):
+            line = show_line(raw)
+            notes = list(line.notes)
+            if typed is not None and raw.startswith(b"..") and typed.startswith(".") and not typed.startswith(".."):
+                notes.append(f"dot-stuffed: you typed {typed!r}; a leading dot is doubled on the wire (RFC 5321 §4.5.2)")
+            self.renderer.wire(direction, line.text, notes, self.core.tls)
 
     # -- events to listeners and the screen --------------------------------------------
     def _each(self, method: str, *args, **kwargs) -> None:
@@ -228,6 +242,7 @@ class SessionDriver:
                 if not data:
                     self._server_closed()
                     return
+                self.show_wire("<", data)
                 await self._handle(self.core.receive_data(data))
                 if conn.closed and self.core.state is State.DISCONNECTED:
                     return  # we closed it ourselves (a failed TLS upgrade), already reported
@@ -335,6 +350,9 @@ class SessionDriver:
         if leftover:
             self._report_injection(leftover)
         self.core.tls_started()
+        if self.wire:
+            self.renderer.note("──── TLS boundary: from here the bytes on the wire are encrypted; :wire shows "
+                               "them as they are before encryption ────")
         self.show("tls_info", info)
         self.note("TLS is on. The server has forgotten everything said before it: send EHLO again.")
 
@@ -367,6 +385,7 @@ class SessionDriver:
             self._waiters.append(waiter)
         shown = out.masked_text if out.secret else out.text
         self.show("client", shown, self.core.tls)
+        self.show_wire(">", (shown + "\r\n").encode() if out.secret else out.data, text)
         self._each("sent", out, tls=self.core.tls)
         for note in out.notes:
             self.note(note)
@@ -404,6 +423,7 @@ class SessionDriver:
                 break
             shown = out.masked_text if out.secret else out.text
             self.show("client", shown, self.core.tls)
+            self.show_wire(">", (shown + "\r\n").encode() if out.secret else out.data, text)
             self._each("sent", out, tls=self.core.tls)
             chunks.append(out.data)
             if out.kind in ("command", "dot", "auth"):

@@ -96,3 +96,16 @@ def test_restart_makes_the_lab_forget_greylisting(tmp_path):
     finally:
         screen = finish(child)
     assert screen.count("451 4.7.1 Greylisted") == 2, screen[-3000:]
+
+
+@pytest.mark.timeout(60)
+def test_lesson_1_shows_the_cr_lf_of_noop_with_wire_on(tmp_path):
+    lesson = BY_ID["first-contact"]
+    child = start("first-contact", tmp_path)
+    try:
+        for step in lesson.steps[:3]:
+            type_lines(child, step.golden)
+            child.expect(f"step {step.number} passed")
+    finally:
+        screen = finish(child)
+    assert " => NOOP␍␊" in screen and "<=  250 " in screen, screen[-3000:]

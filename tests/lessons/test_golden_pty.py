@@ -17,7 +17,7 @@ from tests.shell.helpers import env
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pty tests need a POSIX pty")
 
 ADVISOR_QUESTION = "Press Enter to send it anyway"
-META_EXPECT = {":reconnect": r"<-  220 ", ":lesson": r"progress ", ":hint": r"hint \d+/\d+"}
+META_EXPECT = {":reconnect": r"<-  220 ", ":lesson": r"progress ", ":hint": r"hint \d+/\d+", ":wire": r"wire view is"}
 
 
 def echo_pattern(line: str) -> str:
