@@ -393,6 +393,38 @@ kind("mailbox", "the message just accepted, as saved in the lab mailbox, meets e
                                      + ", ".join(mailcheck.CRITERIA))) or MailboxCheck(p))
 
 
+class OwnClientCheck(Check):
+    """The student's own program (run with :run) delivered a message the criteria accept, and the
+    lab marked nothing wrong on the wire in its session."""
+
+    def __init__(self, p: dict) -> None:
+        self.criteria = p
+
+    def verbs(self):
+        return set()
+
+    def evaluate(self, happening, facts):
+        if happening.kind != "client":
+            return None
+        saved = facts.new_messages()
+        if saved is None:
+            return Outcome(False, "this step reads the lab mailbox, which smtp-shell cannot see; "
+                                  "give --mailbox DIR (the lab server's mailbox folder)")
+        logs, marks = mailcheck.client_report(facts.client_sessions(), saved)
+        seen = f" The lab saw: {'; '.join(marks[:4])}." if marks else ""
+        if not saved:
+            where = f" (its session log: {logs[-1]})" if logs else " (the lab saw no new session from it)"
+            return Outcome(False, f"no message from your program arrived{where}.{seen}")
+        if marks:
+            return Outcome(False, f"your program's message arrived, but not cleanly on the wire.{seen}")
+        problems = [mailcheck.judge(path, self.criteria) for path in saved] if self.criteria else [None]
+        return PASS if any(p is None for p in problems) else Outcome(False, f"your program's message: {problems[0]}")
+
+
+kind("own_client", "the student's own program, run with :run, delivered a good message cleanly",
+     **{name: _criterion(name) for name in mailcheck.CRITERIA})(OwnClientCheck)
+
+
 def _raise(message: str):
     raise CheckError(message)
 

@@ -94,6 +94,10 @@ class LessonEngine(Listener):
     def closed(self, reason: str) -> None:
         self.facts.closed()
 
+    def client_ran(self) -> None:
+        """The student's own program ran against the lab (:run): the step may read what it did."""
+        self._offer(Happening("client"))
+
     def tls_info(self, info) -> None:
         self.facts.tls_started()
         self._offer(Happening("tls"))

@@ -21,7 +21,7 @@ from smtp_shell.protocol.states import State
 class Happening:
     """One thing a check may react to: a reply (with its ReplyEvent) or TLS starting."""
 
-    kind: str                 # "reply" | "tls" | "enter" (a step begins: is it already done?)
+    kind: str                 # "reply" | "tls" | "enter" (a step begins) | "client" (the student's program ran)
     event: ReplyEvent | None = None  # for "reply"
 
 
@@ -42,6 +42,7 @@ class Facts:
     _known: set[Path] = field(default_factory=set)
     _mechanism_tried: str | None = None
     _step_serial: int = 0
+    _logs_before: set[Path] = field(default_factory=set)
     _sent_in: deque = field(default_factory=deque)   # the step serial of each command in flight
 
     # -- fed by the engine ---------------------------------------------------------------
@@ -92,7 +93,19 @@ class Facts:
         if event.verb == "<dot>":
             self.just_saved = self._new_messages() if klass == 2 else []
 
+    def client_sessions(self) -> list[Path]:
+        """Session logs the lab started since this step began: other clients (the student's own)."""
+        from smtp_shell.lessons.mailcheck import log_dir
+
+        if self.mailbox is None:
+            return []
+        return sorted(set(log_dir(self.mailbox).glob("*.log")) - self._logs_before)
+
     def new_step(self) -> None:
+        if self.mailbox is not None:
+            from smtp_shell.lessons.mailcheck import log_dir
+
+            self._logs_before = set(log_dir(self.mailbox).glob("*.log"))
         self.step_peak = self.in_flight
         self._step_serial += 1
 
@@ -103,6 +116,10 @@ class Facts:
         from smtp_shell.lab.mailbox import Mailbox
 
         return [m.path for m in Mailbox(Path(self.mailbox)).messages()]
+
+    def new_messages(self) -> list[Path] | None:
+        """Messages saved since last asked that no DATA of this session delivered (another client's)."""
+        return self._new_messages()
 
     def _new_messages(self) -> list[Path] | None:
         found = self._scan()

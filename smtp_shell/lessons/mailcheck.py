@@ -226,3 +226,41 @@ def judge(path: Path, criteria: dict) -> str | None:
         if problem:
             return problem
     return None
+
+
+def log_dir(mailbox: Path) -> Path:
+    """Where the lab writes one log per session (see lab/sessionlog.py)."""
+    return Path(mailbox) / "_logs"
+
+
+def client_report(logs: list[Path], saved: list[Path]) -> tuple[list[Path], list[str]]:
+    """Among the session logs `logs`, those of the sessions that saved `saved` (or, when nothing
+    was saved, all of them), and what the lab marked in them: each marked client line with its
+    marks, e.g. "C: EHLO me -> bare LF (no CR before it); ...". Read-only; unreadable files skipped."""
+    stems = [p.stem for p in saved]
+    chosen, marks = [], []
+    for log in sorted(logs):
+        try:
+            text = log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if stems and not any(f"saved as {stem}" in text for stem in stems):
+            continue
+        chosen.append(log)
+        last = ""
+        for line in text.splitlines():
+            body = line.split(" ", 1)[1] if " " in line else line
+            if body.startswith("C: "):
+                last = body[3:]
+            elif body.startswith("-- the line above: "):
+                marks += [(mark, last) for mark in body[len("-- the line above: "):].split("; ")]
+    return chosen, _summary(marks)
+
+
+def _summary(marks: list[tuple[str, str]]) -> list[str]:
+    """("bare LF (...)", "EHLO me") pairs -> one sentence per kind of mark, with a count and the first line."""
+    grouped: dict[str, list[str]] = {}
+    for mark, line in marks:
+        grouped.setdefault(mark, []).append(line)
+    return [f"{mark} on {len(lines)} line{'s' if len(lines) > 1 else ''} (first: {lines[0][:50]!r})" if len(lines) > 1
+            else f"{mark} ({lines[0][:50]!r})" for mark, lines in grouped.items()]
