@@ -52,6 +52,8 @@ class LessonEngine(Listener):
         self.ended: float | None = None
         self._show_on_greeting = True
         self._nudged: set[str] = set()
+        self.predictions: list[tuple[str, int] | None] = [None] * n   # (what was predicted, the code that came)
+        self._predicted: str | None = None
         self.facts.new_step()
         for step in self.lesson.steps:
             step.check.reset()
@@ -121,6 +123,8 @@ class LessonEngine(Listener):
             return
         outcome = step.check.evaluate(happening, self.facts)
         event = happening.event if happening.kind == "reply" else None
+        if event is not None:
+            self._settle_prediction(event)
         if outcome is None and event is not None and event.reply.klass in (4, 5):
             outcome = Outcome(False, f"the server refused {verb_label(event.verb)} with {event.reply.code}",
                               event.reply.code)
@@ -134,6 +138,31 @@ class LessonEngine(Listener):
         if outcome.code is None and event is not None and event.reply.klass in (4, 5):
             outcome = Outcome(False, outcome.reason, event.reply.code)
         self._failed(outcome, event.verb if event is not None else None)
+
+    # -- predictions ------------------------------------------------------------------------------
+    def predict(self, text: str) -> None:
+        """:predict CODE: the reply code (550) or class (5xx, 5) the student expects next."""
+        if self.step is None:
+            raise ValueError("The lesson is complete; there is nothing to predict.")
+        guess = text.strip().lower().rstrip("x")
+        if not (guess.isdigit() and ((len(guess) == 3 and 200 <= int(guess) <= 599) or (len(guess) == 1 and guess in "2345"))):
+            raise ValueError("Predict a reply code like :predict 550, or a class like :predict 5xx")
+        self._predicted = guess
+        shown = guess if len(guess) == 3 else f"{guess}xx"
+        self.log.append((self.step.number, "predict", shown))
+        self.console.print(f"Your prediction: {shown}. Now send the command and compare.")
+
+    def _settle_prediction(self, event) -> None:
+        about = self.step.check.verbs()
+        if self._predicted is None or event.kind != "response" or (about is not None and event.verb not in about):
+            return
+        guess, self._predicted = self._predicted, None
+        code = event.reply.code
+        right = str(code) == guess or str(code)[0] == guess
+        shown = guess if len(guess) == 3 else f"{guess}xx"
+        self.predictions[self.index] = (shown, code)
+        self.console.print(f"{'✓' if right else '✗'} you predicted {shown}; the server said {code}."
+                           + ("" if right else " Read the reply: what made the difference?"))
 
     def _nudge(self, text: str | None) -> None:
         """Valid, but not what the step asks for: say so once per step, without counting an attempt."""
@@ -219,6 +248,9 @@ class LessonEngine(Listener):
         self._record_note(f"lesson step {step.number}/{len(self.lesson.steps)}: {step.title}")
         lessonui.show_step(self.console, number=step.number, total=len(self.lesson.steps), title=step.title,
                            instruction=self._fill(step.instruction), states=self.states)
+        if step.predict:
+            self.console.print("Predict first: which reply code do you expect? Type :predict CODE (say :predict 250), "
+                               "then send the command.")
 
     def summary(self) -> None:
         rows = [(str(s.number), s.title, self.states[i] if self.states[i] != "failed" else "not done",
@@ -230,6 +262,10 @@ class LessonEngine(Listener):
                          + " (smtp-shell mailbox lists them)")
         if self.transcript:
             extra.append(f"Transcript: {self.transcript}")
+        made = [p for p in self.predictions if p is not None]
+        if made:
+            right = sum(1 for shown, code in made if shown.rstrip("x") in (str(code), str(code)[0]))
+            extra.append(f"Predictions: {right} of {len(made)} right.")
         lessonui.show_summary(self.console, title=self.lesson.title, rows=rows, complete=self.complete,
                               minutes=(end - self.started) / 60, extra=extra)
 

@@ -22,7 +22,7 @@ _ORDER = re.compile(r"^(\d{1,3})-(.+)$")
 _EXPLAIN_KEY = re.compile(r"^(([A-Z]+|<dot>|<auth>|<greeting>) )?([2-5]\d\d|[2-5]xx)$|^other$")
 
 LESSON_KEYS = {"id", "title", "goal", "minutes", "intro", "lab", "steps"}
-STEP_KEYS = {"title", "instruction", "check", "hints", "explain", "notice", "golden", "wrong"}
+STEP_KEYS = {"title", "instruction", "check", "hints", "explain", "notice", "golden", "wrong", "predict"}
 LAB_KEYS = {"users", "allow_plain_auth", "faults", "max_message_size"}
 
 
@@ -81,7 +81,15 @@ def _step(number: int, data) -> Step:
     return Step(number=number, title=" ".join(title.split()), instruction=instruction, check=check,
                 hints=_lines(data, "hints", where, required=True), explain=dict(explain),
                 notice=_text(data, "notice", where, required=False),
-                golden=_lines(data, "golden", where), wrong=_lines(data, "wrong", where))
+                golden=_lines(data, "golden", where), wrong=_lines(data, "wrong", where),
+                predict=_predict(data, where))
+
+
+def _predict(data: dict, where: str) -> bool:
+    value = data.get("predict", False)
+    if not isinstance(value, bool):
+        raise _Problem(f"{where}predict must be true or false (ask for a prediction of the reply code), not {value!r}")
+    return value
 
 
 def _lab(data) -> LabSettings:

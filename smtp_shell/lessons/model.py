@@ -37,6 +37,7 @@ class Step:
     notice: str = ""
     golden: tuple[str, ...] = ()  # what a good student types for this step
     wrong: tuple[str, ...] = ()   # a wrong attempt (plus any lines that recover from it)
+    predict: bool = False         # ask for the reply code the student expects (:predict) before they send
 
     def explanation_for(self, code: int | None, verb: str | None = None) -> str | None:
         """The step's own words for a reply code: "VERB code", "VERB class", then - only when the

@@ -136,6 +136,12 @@ def current_lesson(shell):
     return engine
 
 
+@meta("predict", ":predict CODE", "say which reply code you expect before you send (a lesson step may ask)",
+      ":predict 550")
+async def _predict(shell, args: str) -> None:
+    current_lesson(shell).predict(args)
+
+
 @meta("hint", ":hint", "the next hint for the current lesson step", ":hint")
 async def _hint(shell, args: str) -> None:
     current_lesson(shell).hint()

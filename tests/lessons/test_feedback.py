@@ -101,3 +101,15 @@ def test_an_auth_answer_refused_with_501_shows_no_raw_placeholder(tmp_path, cert
     _, texts, screen = feedback("auth", lines, tmp_path, cert_dir, 3)
     assert texts, screen
     assert "<auth>" not in screen and "your answer to its AUTH question" in texts[0]
+
+
+@pytest.mark.timeout(60)
+def test_a_predict_step_asks_first_and_counts_right_and_wrong_predictions(tmp_path, cert_dir):
+    lines = ["EHLO student.example", ":predict 250", "RCPT TO:<teacher@lab.test>",
+             "MAIL FROM:<student@lab.test>", ":predict 5xx", "RCPT TO:<nobody@lab.test>"]
+    engine, screen = run_batch(BY_ID["errors"], lines, tmp_path, cert_dir)
+    assert "Predict first: which reply code do you expect? Type :predict CODE" in screen
+    assert "✗ you predicted 250; the server said 503." in screen
+    assert "✓ you predicted 5xx; the server said 550." in screen
+    assert engine.predictions[:2] == [("250", 503), ("5xx", 550)]
+    assert engine.states[:2] == ["passed", "passed"]

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pty tests need 
 
 ADVISOR_QUESTION = "Press Enter to send it anyway"
 META_EXPECT = {":reconnect": r"<-  220 ", ":lesson": r"progress ", ":hint": r"hint \d+/\d+", ":wire": r"wire view is",
+               ":predict": r"Your prediction",
                ":run": r"it exited with status|was still running"}
 
 
