@@ -28,6 +28,8 @@ exit status: 0 session ran to the end, 1 error, 2 usage, 3 connection failed,
 4 TLS failed, 5 timeout, 6 a command got a 5xx reply (batch mode)
 """
 
+PROFILES = ("lab", "postfix", "strict", "minimal")  # as smtp_shell.lab.profiles.NAMES (not imported at start-up)
+
 
 def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tls", action="store_true", help="implicit TLS from the first byte (port 465)")
@@ -64,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD", help="a lab account (repeatable)")
     p.add_argument("--allow-plain-auth", action="store_true", help="allow AUTH before STARTTLS (to show why it is dangerous)")
     p.add_argument("--faults", type=Path, default=None, metavar="FILE", help="scripted faults (TOML)")
+    p.add_argument("--profile", choices=PROFILES, default="lab",
+                   help="how the lab answers: its own words, Postfix's, strict RFC 5321, or no ESMTP (minimal)")
 
     p = sub.add_parser("mailbox", help="list what the lab server received, or show one message")
     p.add_argument("args", nargs="*", metavar="[DIR] | show ID", help="a mailbox folder, or `show ID`")
@@ -88,6 +92,8 @@ def _add_lesson_parser(sub) -> None:
     p.add_argument("name", nargs="?", default=None, metavar="NAME", help="the lesson to run, e.g. 2 or first-message")
     p.add_argument("--lessons-dir", type=Path, default=None, metavar="DIR", help="also offer the lessons (.toml) in DIR")
     p.add_argument("--server", default=None, metavar="HOST:PORT", help="use this server instead of starting a lab server")
+    p.add_argument("--profile", choices=PROFILES, default="lab",
+                   help="how the lesson's lab answers: lab (default), postfix (Postfix's wording), strict, minimal")
     p.add_argument("--mailbox", type=Path, default=None, metavar="DIR",
                    help="the lab mailbox folder (with --server: where to look for saved mail)")
     p.add_argument("--record-dir", type=Path, default=None, metavar="DIR", help="where the transcript goes (default ./transcripts)")

@@ -69,7 +69,7 @@ def run_lab(args) -> int:
         return _fail(f"--tls-port {args.tls_port} is not a port; use 0 to 65535, e.g. --tls-port 8465")
     out = _console(soft_wrap=True)  # paths and fingerprints stay on one line, copyable
     config = LabConfig(host=host, port=port, tls_port=args.tls_port, mailbox=args.mailbox, users=users,
-                       allow_plain_auth=args.allow_plain_auth, faults=faults)
+                       allow_plain_auth=args.allow_plain_auth, faults=faults, profile=args.profile)
     try:
         server = LabServer(config, on_event=_event_printer(out))
         server.start()

@@ -25,6 +25,7 @@ from smtp_shell.lab.certificate import ensure_lab_certificate
 from smtp_shell.lab.faults import Faults
 from smtp_shell.lab.handler import LabContext, LabHandler, authenticate
 from smtp_shell.lab.mailbox import Mailbox, MailboxError
+from smtp_shell.lab.profiles import Profile
 from smtp_shell.lab.session import LabSMTP
 
 log = logging.getLogger("smtp_shell.lab")
@@ -59,6 +60,7 @@ class LabConfig:
     max_message_size: int = 10 * 1024 * 1024
     cert_dir: Path | None = None
     server_hostname: str = "smtp-shell.lab"
+    profile: str = "lab"          # how the lab answers: lab, postfix, strict, minimal (profiles.py)
 
 
 def _listen_error(exc: OSError, host: str, port: int, option: str) -> LabError:
@@ -137,7 +139,7 @@ class LabServer:
         self._lab = LabContext(
             hostname=self.config.server_hostname, accounts=self.accounts, faults=self.config.faults,
             mailbox=self._mailbox, max_sessions=self.config.max_sessions,
-            max_commands=self.config.max_commands, on_event=self._on_event)
+            max_commands=self.config.max_commands, on_event=self._on_event, profile=Profile.named(self.config.profile))
         self._loop = loop = asyncio.new_event_loop()
         ready = threading.Event()
         failure: list[BaseException] = []

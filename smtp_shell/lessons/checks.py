@@ -231,6 +231,7 @@ class ReplyCheck(Check):
         self.address = p["address"].strip().strip("<>").lower() if "address" in p else None
         self.param = p["param"].upper() if "param" in p else None
         self.tls, self.non_ascii = p.get("tls"), p.get("non_ascii")
+        self.text = p["text"].lower() if "text" in p else None
 
     def _wanted(self) -> str:
         return str(self.code) if self.code else f"a {self.klass}xx reply" if self.klass else "a reply"
@@ -257,7 +258,8 @@ class ReplyCheck(Check):
             return None
         if self.address is not None and _args_address(event.command) != self.address:
             return None
-        code_ok = (self.code is None or reply.code == self.code) and (self.klass is None or reply.klass == self.klass)
+        code_ok = (self.code is None or reply.code == self.code) and (self.klass is None or reply.klass == self.klass) \
+            and (self.text is None or self.text in reply.text.lower())
         if not code_ok:
             if self.verbs_ is None:
                 return None
@@ -279,7 +281,7 @@ class ReplyCheck(Check):
 kind("reply", "a reply to a command (by verb), with a code or class",
      verb=Param((str, list), validate=_valid_verbs), code=Param((int,), validate=_code),
      **{"class": Param((int,), validate=_klass)}, address=Param((str,)), param=Param((str,)),
-     tls=Param((bool,)), non_ascii=Param((bool,)))(
+     tls=Param((bool,)), non_ascii=Param((bool,)), text=Param((str,)))(
     lambda p: _need_any(p, ("verb", "code", "class"), "reply") or ReplyCheck(p))
 
 

@@ -27,14 +27,14 @@ def _fail(message: str) -> int:
     return int(ExitStatus.ERROR)
 
 
-def lab_config(lesson: Lesson, mailbox: Path | None = None, cert_dir: Path | None = None):
-    """The `LabConfig` a lesson asks for (a free loopback port)."""
+def lab_config(lesson: Lesson, mailbox: Path | None = None, cert_dir: Path | None = None, profile: str = "lab"):
+    """The `LabConfig` a lesson asks for (a free loopback port), answering as `profile` does."""
     from smtp_shell.lab import Faults, LabConfig
 
     extra = {"max_message_size": lesson.lab.max_message_size} if lesson.lab.max_message_size else {}
     return LabConfig(host="127.0.0.1", port=0, mailbox=mailbox, users=dict(lesson.lab.users),
                      allow_plain_auth=lesson.lab.allow_plain_auth, faults=Faults.from_mapping(lesson.lab.faults),
-                     cert_dir=cert_dir, **extra)
+                     cert_dir=cert_dir, profile=profile, **extra)
 
 
 def list_lessons(lessons: list[Lesson], no_color: bool) -> None:
@@ -96,7 +96,7 @@ def run_lesson(lesson: Lesson, args) -> int:
     else:
         from smtp_shell.lab import LabServer
 
-        server = LabServer(lab_config(lesson, args.mailbox))
+        server = LabServer(lab_config(lesson, args.mailbox, profile=getattr(args, "profile", "lab")))
         try:
             server.start()
         except Exception as exc:  # LabError: one sentence

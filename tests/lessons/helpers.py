@@ -29,11 +29,11 @@ def golden_lines(lesson) -> list[str]:
     return [line for step in lesson.steps for line in step.golden]
 
 
-def run_batch(lesson, lines: list[str], tmp_path, cert_dir, recorder=None):
+def run_batch(lesson, lines: list[str], tmp_path, cert_dir, recorder=None, profile: str = "lab"):
     """(engine, everything printed) after feeding `lines` to `smtp-shell lesson` in batch mode."""
     buffer = io.StringIO()
     console = make_console(no_color=True, file=buffer, width=160)
-    server = LabServer(lab_config(lesson, mailbox=tmp_path / "mailbox", cert_dir=cert_dir))
+    server = LabServer(lab_config(lesson, mailbox=tmp_path / "mailbox", cert_dir=cert_dir, profile=profile))
     server.start()
     place_own_client(tmp_path)
     here = os.getcwd()

@@ -97,8 +97,8 @@ def test_ehlo_where_helo_was_asked_gets_a_nudge_not_silence(tmp_path, cert_dir):
 
 @pytest.mark.timeout(60)
 def test_an_auth_answer_refused_with_501_shows_no_raw_placeholder(tmp_path, cert_dir):
-    lines = golden_until("auth", 3) + ["AUTH LOGIN", "not base64!"]
-    _, texts, screen = feedback("auth", lines, tmp_path, cert_dir, 3)
+    lines = golden_until("auth", 4) + ["AUTH LOGIN", "not base64!"]
+    _, texts, screen = feedback("auth", lines, tmp_path, cert_dir, 4)
     assert texts, screen
     assert "<auth>" not in screen and "your answer to its AUTH question" in texts[0]
 
