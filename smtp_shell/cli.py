@@ -41,6 +41,8 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="let --record overwrite an existing file")
     p.add_argument("--batch", action="store_true", help="read lines from stdin, no prompt (automatic when stdin is not a terminal)")
     p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
+    p.add_argument("--theme", choices=("dark", "light"), default=None,
+                   help="colours for a dark (default) or light background (also: SMTP_SHELL_THEME)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +96,8 @@ def _add_lesson_parser(sub) -> None:
     p.add_argument("--server", default=None, metavar="HOST:PORT", help="use this server instead of starting a lab server")
     p.add_argument("--profile", choices=PROFILES, default="lab",
                    help="how the lesson's lab answers: lab (default), postfix (Postfix's wording), strict, minimal")
+    p.add_argument("--theme", choices=("dark", "light"), default=None,
+                   help="colours for a dark (default) or light background (also: SMTP_SHELL_THEME)")
     p.add_argument("--mailbox", type=Path, default=None, metavar="DIR",
                    help="the lab mailbox folder (with --server: where to look for saved mail)")
     p.add_argument("--record-dir", type=Path, default=None, metavar="DIR", help="where the transcript goes (default ./transcripts)")
@@ -160,6 +164,12 @@ TRANSCRIPT_COMMANDS: dict = {  # name -> handler(args) -> int, filled by the tra
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        from smtp_shell.render import use_theme
+
+        use_theme(getattr(args, "theme", None))
+    except ValueError as exc:
+        return _fail(str(exc), ExitStatus.USAGE)
     try:
         handler = {
             None: _cmd_default,

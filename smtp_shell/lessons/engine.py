@@ -13,6 +13,8 @@ import re
 import time
 from pathlib import Path
 
+from rich.text import Text
+
 from smtp_shell.lessons.checks import Outcome, verb_label
 from smtp_shell.lessons.facts import Facts, Happening
 from smtp_shell.lessons.model import Lesson
@@ -150,7 +152,7 @@ class LessonEngine(Listener):
         self._predicted = guess
         shown = guess if len(guess) == 3 else f"{guess}xx"
         self.log.append((self.step.number, "predict", shown))
-        self.console.print(f"Your prediction: {shown}. Now send the command and compare.")
+        self._say(f"Your prediction: {shown}. Now send the command and compare.")
 
     def _settle_prediction(self, event) -> None:
         about = self.step.check.verbs()
@@ -161,7 +163,7 @@ class LessonEngine(Listener):
         right = str(code) == guess or str(code)[0] == guess
         shown = guess if len(guess) == 3 else f"{guess}xx"
         self.predictions[self.index] = (shown, code)
-        self.console.print(f"{'✓' if right else '✗'} you predicted {shown}; the server said {code}."
+        self._say(f"{'✓' if right else '✗'} you predicted {shown}; the server said {code}."
                            + ("" if right else " Read the reply: what made the difference?"))
 
     def _nudge(self, text: str | None) -> None:
@@ -169,7 +171,7 @@ class LessonEngine(Listener):
         if text and text not in self._nudged:
             self._nudged.add(text)
             self.log.append((self.step.number, "nudge", text))
-            self.console.print(f"↪ step {self.step.number}: {text}")
+            self._say(f"↪ step {self.step.number}: {text}")
 
     def _explanation(self, code: int | None, verb: str | None = None) -> str | None:
         own = self.step.explanation_for(code, verb)
@@ -192,7 +194,7 @@ class LessonEngine(Listener):
     def _passed(self, why: str = "") -> None:
         step = self.step
         if why:
-            self.console.print(f"✓ step {step.number}: {why}")
+            self._say(f"✓ step {step.number}: {why}")
         self.states[self.index] = "passed"
         self.log.append((step.number, "pass", step.title))
         self._marker(f"step {step.number} passed: {step.title}")
@@ -218,9 +220,13 @@ class LessonEngine(Listener):
         if self.progress is not None and "skipped" not in self.states:
             self.progress.record(self.lesson.id, [], completed=True)
         self.summary()
-        self.console.print("You can go on exploring in this session; :quit (or Ctrl-D) leaves.")
+        self._say("You can go on exploring in this session; :quit (or Ctrl-D) leaves.")
 
     # -- drawing ------------------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        """One line of the lesson's own voice, wrapped at the terminal's width at word boundaries."""
+        self.console.print(Text(text), soft_wrap=False)
+
     def _fill(self, text: str) -> str:
         values = {"message": str(self.facts.saved[-1]) if self.facts.saved else "(no message saved yet)",
                   "mailbox": str(self.facts.mailbox or "(unknown)"), "transcript": str(self.transcript or "(none)")}
@@ -249,7 +255,7 @@ class LessonEngine(Listener):
         lessonui.show_step(self.console, number=step.number, total=len(self.lesson.steps), title=step.title,
                            instruction=self._fill(step.instruction), states=self.states)
         if step.predict:
-            self.console.print("Predict first: which reply code do you expect? Type :predict CODE (say :predict 250), "
+            self._say("Predict first: which reply code do you expect? Type :predict CODE (say :predict 250), "
                                "then send the command.")
 
     def summary(self) -> None:
@@ -288,14 +294,14 @@ class LessonEngine(Listener):
             raise ValueError("The lesson is complete; there is no step to skip.")
         self.states[self.index] = "skipped"
         self.log.append((step.number, "skip", step.title))
-        self.console.print(f"step {step.number} skipped")
+        self._say(f"step {step.number} skipped")
         self._advance()
 
     def restart(self) -> None:
         if self.lab_reset is not None:
             self.lab_reset()  # the lesson's own lab forgets too (greylisting), so step 1 works again
         self._reset()
-        self.console.print(f"Starting {self.lesson.title} over from step 1 on a new connection.")
+        self._say(f"Starting {self.lesson.title} over from step 1 on a new connection.")
 
     def end_of_session(self) -> None:
         """The session is over: a summary if the lesson was left unfinished."""
