@@ -54,7 +54,7 @@ def test_client_lines_are_never_dark_blue_on_a_dark_background_and_the_light_the
 def test_the_theme_comes_from_the_environment_and_a_wrong_one_is_one_sentence(monkeypatch):
     monkeypatch.setenv("SMTP_SHELL_THEME", "light")
     render.use_theme(None)
-    assert render.PALETTE == render.THEMES["light"]
+    assert render.THEMES["light"] == render.PALETTE
     done = subprocess.run([sys.executable, "-m", "smtp_shell", "explain", "550"], capture_output=True, text=True,
                           env=dict(os.environ, SMTP_SHELL_THEME="neon"), timeout=30)
     assert done.returncode == 2 and done.stderr.strip() == "smtp-shell: unknown theme 'neon'; the themes are dark, light"
