@@ -67,8 +67,9 @@ def capture(theme: str, home: Path) -> str:
 
 
 def to_png(ansi: str, theme: TerminalTheme, out: Path, work: Path) -> None:
-    console = Console(record=True, width=COLUMNS, force_terminal=True, color_system="256", file=open(os.devnull, "w"))
-    console.print(Text.from_ansi(ansi.rstrip("\n")), soft_wrap=True)
+    with open(os.devnull, "w") as sink:
+        console = Console(record=True, width=COLUMNS, force_terminal=True, color_system="256", file=sink)
+        console.print(Text.from_ansi(ansi.rstrip("\n")), soft_wrap=True)
     page = work / f"{out.stem}.html"
     page.write_text(console.export_html(theme=theme, inline_styles=True), encoding="utf-8")
     subprocess.run(["/usr/bin/chromium", "--headless", "--no-sandbox", "--hide-scrollbars", f"--screenshot={out}",
