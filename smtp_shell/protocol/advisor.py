@@ -403,13 +403,25 @@ def missing_date(core: ClientSession, line: Line) -> Advice | None:
                                       "(:date prints one to copy).")
 
 
+_ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "sender"}
+
+
 @before
 def non_ascii_header(core: ClientSession, line: Line) -> Advice | None:
     text = line.text
-    if line.mode == "data" and line.data.in_headers and not text.isascii() \
-            and (text[:1] in (" ", "\t") or _HEADER.match(text)):
-        return Advice("non-ascii-header", "This header has non-ASCII characters without RFC 2047 encoding: "
-                                          "write them as =?utf-8?b?...?= (:compose does it for you).")
+    if line.mode != "data" or line.data is None or not line.data.in_headers or text.isascii() \
+            or not (text[:1] in (" ", "\t") or _HEADER.match(text)):
+        return None
+    if "SMTPUTF8" in core.mail_parameters:
+        return None  # RFC 6532: inside an SMTPUTF8 transaction headers may be raw UTF-8
+    m = _HEADER.match(text)
+    if m and m.group(1).lower() in _ADDRESS_HEADERS and not "".join(re.findall(r"<([^>]*)>", text)).isascii():
+        return Advice("non-ascii-address-header", "A non-ASCII address cannot be an encoded word (RFC 2047 §5 forbids "
+                                                  "them in an address): it needs MAIL FROM:<...> SMTPUTF8 (RFC 6531); "
+                                                  "only the display name may be written =?utf-8?b?...?=.")
+    return Advice("non-ascii-header", "This header has non-ASCII characters without RFC 2047 encoding: "
+                                      "write them as =?utf-8?b?...?= (:compose does it for you), or send the message "
+                                      "with MAIL FROM:<...> SMTPUTF8.")
 
 
 @before

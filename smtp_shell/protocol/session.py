@@ -97,6 +97,7 @@ class ClientSession:
     capabilities_before_tls: Capabilities | None = None
     authenticated_user: str | None = None
     last_reply: Reply | None = None
+    mail_parameters: frozenset[str] = frozenset()  # ESMTP parameters of the last accepted MAIL ("SMTPUTF8")
     _parser: ReplyParser = field(default_factory=ReplyParser)
     _in_flight: deque[_InFlight] = field(default_factory=deque)
     _auth_mechanism: str | None = None
@@ -277,6 +278,9 @@ class ClientSession:
             return events
         if verb == "HELO" and reply.klass == 2:
             self.capabilities = Capabilities.from_ehlo([])
+        if verb == "MAIL" and reply.klass == 2 and command is not None:
+            args = command.args
+            self.mail_parameters = frozenset(args[args.find(">") + 1:].upper().split()) if ">" in args else frozenset()
         events.append(ReplyEvent(reply, kind, verb, command, before, after, challenge, self._expect_secret))
         if after is State.TLS_PENDING:
             self._in_flight.clear()

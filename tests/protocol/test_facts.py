@@ -155,3 +155,28 @@ def test_pseudo_verbs_never_show_raw():
     for verb in ("<auth>", "<dot>", "<greeting>"):
         assert "<" not in verb_label(verb)
     assert verb_label("RCPT") == "RCPT"
+
+
+# ---- RFC 2047 §5 and RFC 6532: non-ASCII in headers ---------------------------------------------------
+
+def _data_after(mail: str) -> Run:
+    r = Run()
+    r.say("EHLO me", b"250-lab.test\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n")
+    r.say(mail, b"250 2.1.0 OK\r\n")
+    r.say("RCPT TO:<teacher@lab.test>", b"250 2.1.5 OK\r\n")
+    r.say("DATA", b"354 go ahead\r\n")
+    return r
+
+
+def test_inside_an_smtputf8_transaction_raw_utf8_headers_draw_no_encoded_word_advice():
+    r = _data_after("MAIL FROM:<élève@lab.test> SMTPUTF8")
+    assert r.rules("From: Élève <élève@lab.test>") == []
+    assert r.rules("Subject: Grüße") == []
+
+
+def test_a_non_ascii_address_is_never_advised_as_an_encoded_word():
+    r = _data_after("MAIL FROM:<student@lab.test>")
+    [advice] = advisor.check_before(r.core, "From: Élève <élève@lab.test>")
+    assert advice.rule == "non-ascii-address-header"
+    assert "RFC 2047 §5" in advice.message and "SMTPUTF8" in advice.message
+    assert r.rules("Subject: Grüße") == ["non-ascii-header"]
