@@ -139,7 +139,12 @@ def hints_after(core: ClientSession, event: object) -> list[Advice]:
     """Hints after a reply event (usually a 4xx/5xx) naming the likely cause."""
     if not isinstance(event, ReplyEvent):
         return []
-    return [advice for rule in AFTER if (advice := rule(core, event)) is not None]
+    found = [advice for rule in AFTER if (advice := rule(core, event)) is not None]
+    if not found and event.kind != "greeting":
+        from smtp_shell.protocol.hints import permanent_fallback  # registered with the other hints
+
+        found = [a for a in (permanent_fallback(event),) if a is not None]
+    return found
 
 
 # ---- before: command order (asked of the state table) -------------------------------------------

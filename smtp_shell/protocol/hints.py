@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 
-from smtp_shell.protocol import sasl
+from smtp_shell.protocol import catalogue, sasl
 from smtp_shell.protocol.capabilities import human_size
 from smtp_shell.protocol.commands import VERBS
 from smtp_shell.protocol.rules import (
@@ -191,3 +191,17 @@ def hint_too_big(core: ClientSession, event: ReplyEvent) -> Advice | None:
 def hint_line_too_long(core: ClientSession, event: ReplyEvent) -> Advice | None:
     if event.verb == "<dot>" and _code(event) == 500 and "long" in event.reply.text.lower():
         return Advice("line-too-long", "A line of the message was over 1000 octets: wrap it, or let :compose encode the body.")
+
+
+def permanent_fallback(event: ReplyEvent) -> Advice | None:
+    """For a 5xx no rule above explains: what it is, that repeating it fails the same way, and
+    the catalogue's most usual cause (called by `advisor.hints_after` when nothing else spoke)."""
+    if event.reply.klass != 5:
+        return None
+    entry = catalogue.lookup(str(_code(event)))
+    if entry is None:
+        return Advice("permanent", f"{_code(event)} is a permanent failure: sending the same again fails the same "
+                                   "way; :explain tells what it means.")
+    cause = f" Usual cause: {entry.causes[0]}" if entry.causes else ""
+    return Advice("permanent", f"{_code(event)} ({entry.summary.lower()}) is permanent: the same command fails the "
+                               f"same way until something changes.{cause}")

@@ -48,3 +48,16 @@ def test_postfix_authentication_not_enabled_is_explained_not_called_a_sequence_e
     r.say("AUTH LOGIN", b"503 5.5.1 Error: authentication not enabled\r\n")
     assert [h.rule for h in r.hints] == ["auth-not-enabled"]
     assert "did not advertise AUTH" in r.hints[0].message
+
+
+def test_a_5xx_no_rule_knows_still_gets_a_hint_with_the_usual_cause():
+    r = _mail_then(b"250 2.1.5 OK\r\n")
+    r.say("DATA", b"354 go\r\n")
+    r.say(".", b"554 5.7.1 Message rejected as spam\r\n")
+    [hint] = r.hints
+    assert hint.rule == "permanent" and "is permanent" in hint.message and "Usual cause" in hint.message
+
+
+def test_a_5xx_with_its_own_rule_gets_only_that_one():
+    r = _mail_then(b"550 5.1.1 No such user\r\n")
+    assert [h.rule for h in r.hints] == ["unknown-mailbox"]
