@@ -25,7 +25,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import bench_data, bench_lab, bench_memory, bench_noop, bench_session, bench_startup, bench_transcript
+from bench import bench_data, bench_lab, bench_memory, bench_noop, bench_session, bench_startup, bench_transcript, bench_web
 from bench.common import REPO, LabProcess, Row, bench_env, free_port, make_workdir
 
 ROWS = {
@@ -36,6 +36,7 @@ ROWS = {
     "memory": bench_memory,
     "lab": bench_lab,
     "transcript": bench_transcript,
+    "web": bench_web,
 }
 
 

@@ -7,12 +7,12 @@ so `smtp-shell explain 550` or batch mode never pays for prompt_toolkit's import
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from smtp_shell import __version__
 from smtp_shell.address import parse_hostport
-from smtp_shell.status import ExitStatus
+from smtp_shell.environment import Environment
+from smtp_shell.status import ExitStatus, fail
 
 EPILOG = """\
 examples:
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--faults", type=Path, default=None, metavar="FILE", help="scripted faults (TOML)")
     p.add_argument("--profile", choices=PROFILES, default="lab",
                    help="how the lab answers: its own words, Postfix's, strict RFC 5321, or no ESMTP (minimal)")
+    _add_classroom_options(p)
 
     p = sub.add_parser("mailbox", help="list what the lab server received, or show one message")
     p.add_argument("args", nargs="*", metavar="[DIR] | show ID", help="a mailbox folder, or `show ID`")
@@ -80,10 +81,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_transcript_parsers(sub)
     _add_lesson_parser(sub)
+    from smtp_shell.lab.checkclient import add_parser as add_check_client_parser
+
+    add_check_client_parser(sub)
 
     # The default command (no sub-command): the embedded lab server + the REPL.
     _add_session_options(parser)
+    parser.add_argument("--web", default=None, metavar="HOST:PORT",
+                        help="also serve the lab's web view here (e.g. 127.0.0.1:0) and print its URL")
     return parser
+
+
+def _add_classroom_options(p: argparse.ArgumentParser) -> None:
+    """--web, --roster, --stuck-minutes (see docs/classroom.md)."""
+    p.add_argument("--web", default=None, metavar="HOST:PORT",
+                   help="serve the web view (inbox, live sessions, class board) here, e.g. 127.0.0.1:8080")
+    p.add_argument("--roster", type=Path, default=None, metavar="FILE",
+                   help="CSV of students (name[,password]): one account and one mailbox each")
+    p.add_argument("--stuck-minutes", type=float, default=5.0, metavar="M",
+                   help="on the class board, rows without progress for M minutes stand out (default 5)")
+    p.add_argument("--max-sessions", type=int, default=100, metavar="N",
+                   help="concurrent SMTP sessions before new ones get 421 (default 100)")
 
 
 def _add_lesson_parser(sub) -> None:
@@ -161,15 +179,25 @@ TRANSCRIPT_COMMANDS: dict = {  # name -> handler(args) -> int, filled by the tra
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    """Run one `smtp-shell` command; its exit status. `env` supplies the streams (tests pass StringIOs)."""
+    env = env or Environment()
+    with env.active():
+        return _main(argv, env)
+
+
+def _main(argv: list[str] | None, env: Environment) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) or a usage error (2): argparse has printed why
+        return int(exc.code) if isinstance(exc.code, int) else int(ExitStatus.USAGE)
     try:
         from smtp_shell.render import use_theme
 
         use_theme(getattr(args, "theme", None))
     except ValueError as exc:
-        return _fail(str(exc), ExitStatus.USAGE)
+        return fail(str(exc), ExitStatus.USAGE)
     try:
         handler = {
             None: _cmd_default,
@@ -179,16 +207,12 @@ def main(argv: list[str] | None = None) -> int:
             "explain": _cmd_explain,
             **TRANSCRIPT_COMMANDS,
             "lesson": _cmd_lesson,
+            "check-client": _cmd_check_client,
         }[args.command]
         return int(handler(args))
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        print("\ninterrupted", file=env.stderr)
         return ExitStatus.INTERRUPTED
-
-
-def _fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> int:
-    print(f"smtp-shell: {message}", file=sys.stderr)
-    return status
 
 
 def _session_options(args, host: str, port: int, **extra):
@@ -204,7 +228,7 @@ def _session_options(args, host: str, port: int, **extra):
 
 def _run_session(options, batch: bool) -> int:
     if options.cafile is not None and not options.cafile.is_file():
-        return _fail(f"the CA file {options.cafile} does not exist; give the path of a PEM certificate")
+        return fail(f"the CA file {options.cafile} does not exist; give the path of a PEM certificate")
     recorder = None
     if options.record is not None:
         from smtp_shell.shell.recording import start_recording
@@ -213,50 +237,49 @@ def _run_session(options, batch: bool) -> int:
         try:
             recorder = start_recording(options.record, options.target, force=options.record_force)
         except TranscriptError as exc:
-            return _fail(str(exc))
-    listeners = [recorder] if recorder is not None else []
-    status: int = ExitStatus.ERROR
-    try:
-        if batch or not sys.stdin.isatty():
-            from smtp_shell.shell.batch import run_batch
+            return fail(str(exc))
+    from smtp_shell.shell.runner import run_session
 
-            status = run_batch(options, listeners=listeners)
-        else:
-            from smtp_shell.shell.recording import show_in_toolbar
-            from smtp_shell.shell.repl import run_repl
-
-            status = run_repl(options, listeners=listeners,
-                              on_ready=show_in_toolbar(recorder) if recorder is not None else None)
-        return status
-    finally:
-        if recorder is not None:
-            recorder.close(status)
-            print(f"smtp-shell: the transcript is in {recorder.path}", file=sys.stderr)
+    return run_session(options, batch=batch, listeners=[recorder] if recorder is not None else [], recorder=recorder)
 
 
 def _cmd_connect(args) -> int:
     try:
         host, port = parse_hostport(args.server, 465 if args.tls else 25)
     except ValueError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     return _run_session(_session_options(args, host, port), args.batch)
 
 
 def _cmd_default(args) -> int:
     from smtp_shell.lab import LabConfig, LabServer
 
+    classroom = None
     try:
         server = LabServer(LabConfig(host="127.0.0.1", port=0))
+        if getattr(args, "web", None):
+            from smtp_shell.lab.classroom import Classroom
+
+            classroom = Classroom(web=args.web)
+            classroom.attach(server)
         server.start()
     except Exception as exc:  # the lab server explains its own failures in one sentence
-        return _fail(f"could not start the lab server: {exc}")
+        return fail(f"could not start the lab server: {exc}")
     try:
+        if classroom is not None:
+            try:
+                classroom.start(server)
+            except Exception as exc:  # ClassroomError: one sentence
+                return fail(str(exc))
+            print(f"Lab web view: {classroom.view.url if classroom.view else '(not started)'}")
         print(f"Lab server on {server.host}:{server.port}; received mail is saved in {server.mailbox} "
               f"(log in as {server.default_account_hint()}).")
         options = _session_options(args, server.host, server.port, lab_cafile=server.cert_path,
                                    lab_mailbox=server.mailbox)
         return _run_session(options, args.batch)
     finally:
+        if classroom is not None:
+            classroom.stop()
         server.stop()
 
 
@@ -272,6 +295,12 @@ def _cmd_mailbox(args) -> int:
     return run_mailbox(args)
 
 
+def _cmd_check_client(args) -> int:
+    from smtp_shell.lab.checkclient import run
+
+    return run(args)
+
+
 def _cmd_lesson(args) -> int:
     from smtp_shell.lessons.run import cmd_lesson
 
@@ -284,7 +313,7 @@ def _cmd_explain(args) -> int:
 
     entry = lookup(args.code)
     if entry is None:
-        return _fail(f"{args.code!r} is not a reply code (like 550) or an enhanced status code (like 5.7.8) that smtp-shell knows")
+        return fail(f"{args.code!r} is not a reply code (like 550) or an enhanced status code (like 5.7.8) that smtp-shell knows")
     render_explanation(make_console(), entry)
     return ExitStatus.OK
 

@@ -59,6 +59,7 @@ __all__ = [
     "TLSSettings",
     "TransportError",
     "looks_like_tls",
+    "seconds_text",
     "silence_hint",
 ]
 
@@ -168,7 +169,7 @@ def silence_hint(port: int, host: str | None = None, waited: float | None = None
     plaintext client it looks exactly like a server that says nothing.
     """
     where = format_hostport(host, port) if host else f"The server on port {port}"
-    within = f" within {_seconds(waited)}" if waited is not None else ""
+    within = f" within {seconds_text(waited)}" if waited is not None else ""
     if port in TLS_PORTS:
         return f"{where} sent no greeting{within}; port {port} expects TLS from the first byte, so try --tls."
     return (f"{where} sent no greeting{within}; check the port, "
@@ -179,7 +180,8 @@ def silence_hint(port: int, host: str | None = None, waited: float | None = None
 # formatting
 
 
-def _seconds(value: float) -> str:
+def seconds_text(value: float) -> str:
+    """3 -> "3 seconds", 0.5 -> "0.5 seconds": a timeout as a sentence says it."""
     if float(value).is_integer():
         n = int(value)
         return f"{n} second" if n == 1 else f"{n} seconds"
@@ -541,7 +543,7 @@ class Connection:
         except TimeoutError:
             raise TransportError(
                 ErrorKind.TIMEOUT,
-                f"{self.where} accepted no data for {_seconds(timeout or 0.0)}; raise --timeout, "
+                f"{self.where} accepted no data for {seconds_text(timeout or 0.0)}; raise --timeout, "
                 f"or use :reconnect to start a new session.") from None
         if self._pipe.lost:
             raise self._closed_error()
@@ -594,7 +596,7 @@ class Connection:
             return TransportError(ErrorKind.TIMEOUT, silence_hint(self.port, self.host, timeout))
         return TransportError(
             ErrorKind.TIMEOUT,
-            f"No reply from {self.where} within {_seconds(timeout)}; wait longer with --timeout, "
+            f"No reply from {self.where} within {seconds_text(timeout)}; wait longer with --timeout, "
             f"or use :reconnect to start a new session.")
 
     # ---- TLS --------------------------------------------------------------------------------
@@ -643,10 +645,10 @@ class Connection:
                     ssl_handshake_timeout=timeout + 5)
         except TimeoutError:
             if implicit:
-                msg = (f"{self.where} did not complete a TLS handshake within {_seconds(budget)}; "
+                msg = (f"{self.where} did not complete a TLS handshake within {seconds_text(budget)}; "
                        f"if it does not speak TLS from the first byte, drop --tls and use STARTTLS after EHLO.")
             else:
-                msg = (f"{self.where} did not complete the TLS handshake within {_seconds(budget)}; "
+                msg = (f"{self.where} did not complete the TLS handshake within {seconds_text(budget)}; "
                        f"raise --timeout, or use :reconnect to start a new session.")
             raise TransportError(ErrorKind.TIMEOUT, msg) from None
         except ssl.SSLCertVerificationError as exc:
@@ -749,7 +751,7 @@ async def _connect(host: str, port: int, timeout: float, deadline: float) -> tup
 
     def timed_out() -> TransportError:
         return TransportError(ErrorKind.TIMEOUT,
-                              f"No answer from {where} within {_seconds(timeout)}; "
+                              f"No answer from {where} within {seconds_text(timeout)}; "
                               f"check the address or raise --timeout.")
 
     try:

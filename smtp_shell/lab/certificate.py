@@ -15,11 +15,11 @@ import datetime as _dt
 import hashlib
 import ipaddress
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from smtp_shell.paths import atomic_write
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -55,7 +55,7 @@ def _sha256_of_pem(pem: bytes) -> str:
 def _write_facts(path: Path, cert_pem: bytes, not_after: _dt.datetime) -> None:
     """Beside a certificate we made: its expiry and digest, so reusing it needs no X.509 parser."""
     facts = {"not_after": not_after.isoformat(), "sha256": _sha256_of_pem(cert_pem)}
-    _atomic_write(path, json.dumps(facts).encode("ascii"))
+    atomic_write(path, json.dumps(facts).encode("ascii"))
 
 
 def _reusable_until(pair: CertPair, facts_path: Path) -> _dt.datetime:
@@ -132,26 +132,10 @@ def write_pair(cert: x509.Certificate, key, cert_path: Path, key_path: Path) -> 
     """Write PEM files atomically (key readable by the owner only)."""
     from cryptography.hazmat.primitives import serialization
 
-    _atomic_write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+    atomic_write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                               serialization.NoEncryption()), private=True)
-    _atomic_write(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+    atomic_write(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return CertPair(cert_path, key_path)
-
-
-def _atomic_write(path: Path, data: bytes, private: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if private:
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def ensure_lab_certificate(directory: Path) -> CertPair:

@@ -9,7 +9,6 @@ a client is passed to rich as `Text` (never as markup) and with control characte
 from __future__ import annotations
 
 import ipaddress
-import sys
 import threading
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from rich.tree import Tree
 from smtp_shell import paths
 from smtp_shell.address import format_hostport, parse_hostport
 from smtp_shell.lab.safetext import visible
-from smtp_shell.status import ExitStatus
+from smtp_shell.status import ExitStatus, fail
 
 
 def _console(wide: bool = False, soft_wrap: bool = False) -> Console:
@@ -29,11 +28,6 @@ def _console(wide: bool = False, soft_wrap: bool = False) -> Console:
     if wide and not console.is_terminal:
         console.width = max(console.width, 160)  # piped or captured output: do not squeeze tables
     return console
-
-
-def _fail(message: str) -> int:
-    print(f"smtp-shell: {message}", file=sys.stderr)
-    return ExitStatus.ERROR
 
 
 def parse_listen(text: str, default_port: int = 8025) -> tuple[str, int]:
@@ -56,6 +50,7 @@ def _is_loopback(host: str) -> bool:
 # -- smtp-shell lab --------------------------------------------------------------------------
 def run_lab(args) -> int:
     from smtp_shell.lab.accounts import AccountError, parse_user
+    from smtp_shell.lab.classroom import Classroom, ClassroomError
     from smtp_shell.lab.faults import Faults, FaultsError
     from smtp_shell.lab.server import LabConfig, LabError, LabServer
 
@@ -63,32 +58,43 @@ def run_lab(args) -> int:
         host, port = parse_listen(args.listen)
         users = dict(parse_user(u) for u in args.user)
         faults = Faults.from_toml(args.faults) if args.faults else Faults()
-    except (ValueError, AccountError, FaultsError) as exc:
-        return _fail(str(exc))
+        classroom = Classroom.from_args(args)
+        users = {**classroom.users, **users}
+    except (ValueError, AccountError, FaultsError, ClassroomError) as exc:
+        return fail(str(exc))
     if args.tls_port is not None and not 0 <= args.tls_port <= 65535:
-        return _fail(f"--tls-port {args.tls_port} is not a port; use 0 to 65535, e.g. --tls-port 8465")
+        return fail(f"--tls-port {args.tls_port} is not a port; use 0 to 65535, e.g. --tls-port 8465")
     out = _console(soft_wrap=True)  # paths and fingerprints stay on one line, copyable
     config = LabConfig(host=host, port=port, tls_port=args.tls_port, mailbox=args.mailbox, users=users,
                        allow_plain_auth=args.allow_plain_auth, faults=faults, profile=args.profile)
+    if getattr(args, "max_sessions", None):
+        config.max_sessions = max(1, args.max_sessions)
     try:
         server = LabServer(config, on_event=_event_printer(out))
+        classroom.attach(server)
         server.start()
     except LabError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     try:
-        _banner(out, server, config)
+        classroom.start(server)
+    except ClassroomError as exc:
+        server.stop()
+        return fail(str(exc))
+    try:
+        _banner(out, server, config, classroom.banner())
         stopped = threading.Event()
         while not stopped.wait(0.5):  # a timed wait keeps Ctrl-C working on Windows too
             pass
     except KeyboardInterrupt:
         pass
     finally:
+        classroom.stop()
         server.stop()
     out.print(f"\nlab server stopped ({server.messages_saved} message file(s) saved this run); goodbye.")
     return ExitStatus.OK
 
 
-def _banner(out: Console, server, config) -> None:
+def _banner(out: Console, server, config, extra: list[str] | tuple[str, ...] = ()) -> None:
     address = format_hostport(server.host, server.port)
     out.print(Text(f"smtp-shell lab server listening on {address} (SMTP with STARTTLS)", style="bold"))
     if server.tls_port is not None:
@@ -109,6 +115,8 @@ def _banner(out: Console, server, config) -> None:
     active = config.faults.active()
     if active:
         out.print(Text("scripted faults: " + "; ".join(visible(a) for a in active), style="magenta"))
+    for line in extra:  # the classroom: roster, web view
+        out.print(line)
     out.print(f"try: smtp-shell connect {address} --cafile {server.cert_path}")
     out.print("Press Ctrl-C to stop.")
 
@@ -122,14 +130,14 @@ def run_mailbox(args) -> int:
     if "show" in positional[:2]:
         at = positional.index("show")
         if len(positional) != at + 2:
-            return _fail("`mailbox show` needs one message ID, e.g. smtp-shell mailbox show 3")
+            return fail("`mailbox show` needs one message ID, e.g. smtp-shell mailbox show 3")
         show_id = positional[at + 1]
         positional = positional[:at]
     if len(positional) > 1:
-        return _fail("give at most one mailbox folder, or `show ID`; see smtp-shell mailbox --help")
+        return fail("give at most one mailbox folder, or `show ID`; see smtp-shell mailbox --help")
     root = Path(positional[0]) if positional else args.mailbox or paths.default_mailbox()
     if not root.is_dir():
-        return _fail(f"there is no mailbox folder {root}; start `smtp-shell lab` and send a message, "
+        return fail(f"there is no mailbox folder {root}; start `smtp-shell lab` and send a message, "
                      f"or give the folder with --mailbox DIR")
     mailbox = Mailbox(root)
     if show_id is None:
@@ -141,7 +149,7 @@ def run_mailbox(args) -> int:
     try:
         row, message = mailbox.find(show_id)
     except MailboxError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     return _show(message, row)
 
 
@@ -178,7 +186,7 @@ def _show(message, row) -> int:
     try:
         msg = message.parse()
     except OSError as exc:
-        return _fail(f"cannot read {message.path} ({exc.strerror}); check the file's permissions")
+        return fail(f"cannot read {message.path} ({exc.strerror}); check the file's permissions")
     title = f"message {message.id}" + (f" (row {row})" if row else "")
     out.print(Text(title, style="bold"))
     out.print(Text(f"file: {message.path}", style="dim"))

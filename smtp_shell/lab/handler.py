@@ -46,6 +46,17 @@ class LabContext:
     messages_saved: int = 0
     greylist_seen: set = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    observers: list = field(default_factory=list)  # callables(session, kind, data): see observe()
+
+    def observe(self, session, kind: str, data) -> None:
+        """Tell the observers (check-client, the web view) what a session just did: "open"
+        (data: the peer), "client" (bytes as received), "server" (one reply line), "tls"
+        (the TLS version), "close". Called in the server's event loop; must not block."""
+        for observer in self.observers:
+            try:
+                observer(session, kind, data)
+            except Exception:
+                pass
 
     def event(self, text: str) -> None:
         if self.on_event is not None:

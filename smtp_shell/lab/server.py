@@ -101,8 +101,14 @@ class LabServer:
         self._thread: threading.Thread | None = None
         self._servers: list[asyncio.AbstractServer] = []
         self._lab: LabContext | None = None
+        self.observers: list = []  # see LabContext.observe; add before start()
 
     # -- public ---------------------------------------------------------------------------
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The server's event loop (running in its own thread once started)."""
+        return self._loop
+
     def default_account_hint(self) -> str:
         return self.accounts.hint()
 
@@ -139,7 +145,8 @@ class LabServer:
         self._lab = LabContext(
             hostname=self.config.server_hostname, accounts=self.accounts, faults=self.config.faults,
             mailbox=self._mailbox, max_sessions=self.config.max_sessions,
-            max_commands=self.config.max_commands, on_event=self._on_event, profile=Profile.named(self.config.profile))
+            max_commands=self.config.max_commands, on_event=self._on_event, observers=self.observers,
+            profile=Profile.named(self.config.profile))
         self._loop = loop = asyncio.new_event_loop()
         ready = threading.Event()
         failure: list[BaseException] = []
@@ -185,7 +192,8 @@ class LabServer:
     async def _listen(self, loop: asyncio.AbstractEventLoop, context: ssl.SSLContext) -> None:
         cfg = self.config
         try:
-            server = await loop.create_server(self._factory(context, False), host=cfg.host, port=cfg.port)
+            server = await loop.create_server(self._factory(context, False), host=cfg.host, port=cfg.port,
+                                              backlog=max(100, cfg.max_sessions))  # a class connecting at once
         except OSError as exc:
             raise _listen_error(exc, cfg.host, cfg.port, "--listen") from None
         self._servers.append(server)
@@ -193,7 +201,8 @@ class LabServer:
         if cfg.tls_port is not None:
             try:
                 server = await loop.create_server(self._factory(context, True), host=cfg.host, port=cfg.tls_port,
-                                                  ssl=context, ssl_handshake_timeout=15)
+                                                  ssl=context, ssl_handshake_timeout=15,
+                                                  backlog=max(100, cfg.max_sessions))
             except OSError as exc:
                 raise _listen_error(exc, cfg.host, cfg.tls_port, "--tls-port") from None
             self._servers.append(server)

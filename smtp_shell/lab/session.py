@@ -6,22 +6,21 @@ before closing (aiosmtpd just closes), slowed-down and finally refused AUTH fail
 case-insensitive AUTH mechanism names, enhanced status codes on aiosmtpd's own replies, the
 session log (client lines are seen in `data_received`, server lines in `push`; after STARTTLS
 both see plaintext), and the connection-level scripted faults (delays, disconnects, a drop
-in the middle of DATA). Overriding `_timeout_cb` relies on aiosmtpd 1.4.6, which is pinned.
+in the middle of DATA). The few aiosmtpd internals this needs are reached through
+`aiosmtpd_hooks.HookedSMTP`, never named here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import functools
 import re
 
 from aiosmtpd.smtp import SMTP
 
+from smtp_shell.lab.aiosmtpd_hooks import Command, HookedSMTP
 from smtp_shell.lab.sessionlog import SessionLog
 
-# What aiosmtpd's @syntax decorator sets on an smtp_* method; HELP lists and explains by them.
-_SYNTAX_ATTRS = ("__smtp_syntax__", "__smtp_syntax_extended__", "__smtp_syntax_when__")
 _REPLY = re.compile(r"^(\d{3})([ -])(.*)$", re.DOTALL)
 _HAS_ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}( |$)")
 _ENHANCED = {"221": "2.0.0", "250": "2.0.0", "252": "2.0.0", "421": "4.3.0", "451": "4.3.0",
@@ -39,7 +38,7 @@ def add_enhanced_code(status: str) -> str:
     return f"{code}{sep}{_ENHANCED[code]} {text}".rstrip()
 
 
-class LabSMTP(SMTP):
+class LabSMTP(HookedSMTP):
     # The challenges students meet on real servers (aiosmtpd's default is "User Name\0").
     AuthLoginUsernameChallenge = "Username:"
     AuthLoginPasswordChallenge = "Password:"
@@ -58,15 +57,17 @@ class LabSMTP(SMTP):
         self._counted = False
         self._over_limit = False
         self._no_enhance = False
-        self._smtp_methods = {verb: self._wrap(verb, method) for verb, method in self._smtp_methods.items()}
+        self._connections = 0      # 1 for the TCP connection, 2 once STARTTLS gave a TLS one
+        self.wrap_commands(self._wrap)
 
     @property
     def uses_tls(self) -> bool:
-        return self.implicit_tls or self._tls_protocol is not None
+        return self.implicit_tls or self._connections > 1
 
     # -- connection life cycle ------------------------------------------------------------
     def connection_made(self, transport) -> None:
-        first = self._original_transport is None and self.transport is None
+        self._connections += 1
+        first = self._connections == 1
         super().connection_made(transport)
         if first:
             lab = self.lab
@@ -75,6 +76,10 @@ class LabSMTP(SMTP):
                 number = lab.session_counter
             self.log = SessionLog(lab.mailbox.log_dir, number, self.session.peer)
             self.log.note("implicit TLS connection" if self.implicit_tls else "plain connection")
+            if lab.observers:
+                lab.observe(self, "open", self.session.peer)
+                if self.implicit_tls:
+                    lab.observe(self, "tls", "implicit")
             self._over_limit = len(lab.sessions) >= lab.max_sessions
             lab.sessions.add(self)
             self._counted = True
@@ -82,6 +87,8 @@ class LabSMTP(SMTP):
             ssl_object = transport.get_extra_info("ssl_object")
             version = ssl_object.version() if ssl_object is not None else "?"
             self.log.tls_started(version)
+            if self.lab.observers:
+                self.lab.observe(self, "tls", version)
 
     def connection_lost(self, error) -> None:
         if self._counted:
@@ -89,34 +96,39 @@ class LabSMTP(SMTP):
             self.lab.sessions.discard(self)
             if self.log is not None:
                 self.log.close()
+            if self.lab.observers:
+                self.lab.observe(self, "close", None)
         super().connection_lost(error)
 
     def data_received(self, data: bytes) -> None:
         if self.log is not None:
             self.log.client_bytes(data)
+        if self.lab.observers:
+            self.lab.observe(self, "client", data)
         if self.session is not None and self.transport is not None and b"\n" in data:
             # a whole line (also of message text) counts as activity; bytes dripped into a line
             # that never ends do not, so a slow-drip client is still cut off by the idle timeout
-            self._reset_timeout()
+            self.still_active()
         super().data_received(data)
 
-    async def _handle_client(self) -> None:
+    async def before_greeting(self) -> bool:
         if self._over_limit:
             await self.push(f"421 4.7.0 {self.hostname} too many connections, try again later")
             self.transport.close()
-            return
+            return False
         faults = self.lab.faults
         if faults.delays("GREETING"):
             await asyncio.sleep(faults.delay_seconds)
-        await super()._handle_client()
+        return True
 
-    def _timeout_cb(self) -> None:
+    def before_idle_close(self) -> None:
         reply = f"421 4.4.2 {self.hostname} Idle timeout, closing connection"
         if self.log is not None:
             self.log.server_line(reply)
+        if self.lab.observers:
+            self.lab.observe(self, "server", reply)
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(reply.encode("ascii") + b"\r\n")
-        super()._timeout_cb()
 
     def shutdown_notice(self) -> None:
         """The lab server is stopping: say so (421) and close."""
@@ -124,6 +136,8 @@ class LabSMTP(SMTP):
             reply = f"421 4.3.2 {self.hostname} lab server shutting down"
             if self.log is not None:
                 self.log.server_line(reply)
+            if self.lab.observers:
+                self.lab.observe(self, "server", reply)
             self.transport.write(reply.encode("ascii") + b"\r\n")
             self.transport.close()
 
@@ -135,6 +149,8 @@ class LabSMTP(SMTP):
             status = self.lab.profile.rewrite(status, self.hostname)
         if self.log is not None:
             self.log.server_line(status if isinstance(status, str) else status.decode("utf-8", "replace"))
+        if self.lab.observers:
+            self.lab.observe(self, "server", status if isinstance(status, str) else status.decode("utf-8", "replace"))
         await super().push(status)
 
     async def smtp_EHLO(self, hostname: str):
@@ -152,10 +168,8 @@ class LabSMTP(SMTP):
             self._no_enhance = False
 
     # -- commands -------------------------------------------------------------------------
-    def _wrap(self, verb: str, method):
-        # functools.wraps keeps the method's `__smtp_syntax__` and friends, which HELP reads.
-        @functools.wraps(method)
-        async def run(arg):
+    def _wrap(self, verb: str, method: Command) -> Command:
+        async def run(arg: str) -> None:
             self._commands += 1
             faults = self.lab.faults
             limit = faults.disconnect_after_commands
@@ -170,12 +184,6 @@ class LabSMTP(SMTP):
                 return await self.push(refusal)
             await method(arg)
 
-        # An override here (smtp_EHLO, smtp_AUTH, ...) has no @syntax of its own: HELP reads the
-        # syntax aiosmtpd declared on the method it overrides.
-        stock = getattr(SMTP, f"smtp_{verb}", None)
-        for attr in _SYNTAX_ATTRS:
-            if getattr(run, attr, None) is None and stock is not None and hasattr(stock, attr):
-                setattr(run, attr, getattr(stock, attr))
         return run
 
     def _profile_refusal(self, verb: str, arg: str | None) -> str | None:
@@ -217,9 +225,9 @@ class LabSMTP(SMTP):
             return await super().smtp_DATA(arg)
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:  # let the client start sending, then hang up without a reply
-            await asyncio.wait_for(self._reader.readuntil(b"\r\n"), timeout=5)
+            await self.read_client_line(timeout=5)
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         self.log.note("scripted fault: connection dropped during DATA")
-        self._handler_coroutine.cancel()
+        self.stop_command_loop()
         self.transport.close()

@@ -154,10 +154,6 @@ def _klass(value) -> str | None:
     return None if 2 <= value <= 5 else f"must be 2, 3, 4 or 5, not {value}"
 
 
-def _positive(value) -> str | None:
-    return None if 1 <= value <= 1000 else f"must be from 1 to 1000, not {value}"
-
-
 def _state(value) -> str | None:
     return None if value.upper() in State.__members__ else f"must be one of {', '.join(State.__members__)}, not {value!r}"
 

@@ -20,6 +20,8 @@ from smtp_shell.lessons.facts import Facts, Happening
 from smtp_shell.lessons.model import Lesson
 from smtp_shell.lessons.progress import Progress
 from smtp_shell.protocol.catalogue import lookup
+from smtp_shell.protocol.events import Outgoing, ReplyEvent
+from smtp_shell.protocol.model import SessionModel
 from smtp_shell.render import Renderer
 from smtp_shell.shell import lessonui
 from smtp_shell.shell.driver import Listener
@@ -82,8 +84,9 @@ class LessonEngine(Listener):
     def lesson_command(self, shell) -> None:
         """The shell this lesson runs in (called from on_ready and from every lesson command)."""
         self.shell, self.driver = shell, shell.driver
-        shell.extras["lesson"] = self
-        shell.extras["toolbar_extra"] = self.toolbar_text
+        self.watch(shell.driver.core.model)
+        shell.lesson = self
+        shell.toolbar_extra = self.toolbar_text
 
     def toolbar_text(self) -> str:
         if self.complete:
@@ -92,25 +95,27 @@ class LessonEngine(Listener):
                f"{lessonui.marks_line(self.states, self.index)}"
 
     # -- what the session does (Listener) -------------------------------------------------------
+    def watch(self, session: SessionModel) -> None:
+        self.facts.session = session
+
     def connected(self, target: str, tls: bool = False) -> None:
-        self.facts.connected(tls)
+        self.facts.connection_changed()
 
     def closed(self, reason: str) -> None:
-        self.facts.closed()
+        self.facts.connection_changed()
 
     def client_ran(self) -> None:
         """The student's own program ran against the lab (:run): the step may read what it did."""
         self._offer(Happening("client"))
 
-    def tls_info(self, info) -> None:
-        self.facts.tls_started()
+    def tls_info(self, info: object) -> None:
         self._offer(Happening("tls"))
 
-    def sent(self, outgoing, *, tls: bool = False) -> None:
+    def sent(self, outgoing: Outgoing, *, tls: bool = False) -> None:
         self.facts.sent(outgoing)
 
-    def server_reply(self, event, *, tls: bool = False) -> None:
-        self.facts.reply(event, tls)
+    def server_reply(self, event: ReplyEvent, *, tls: bool = False) -> None:
+        self.facts.reply(event)
         if event.kind == "greeting" and self._show_on_greeting:
             self._show_on_greeting = False
             self.show_step()

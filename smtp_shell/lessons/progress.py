@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from smtp_shell import paths
+from smtp_shell.paths import atomic_write
 
 
 def default_path() -> Path:
@@ -52,10 +51,6 @@ class Progress:
             "updated": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".progress-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=1, sort_keys=True)
-            os.replace(tmp, self.path)
+            atomic_write(self.path, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
         except OSError:
             pass  # progress is a courtesy: the lesson goes on without it

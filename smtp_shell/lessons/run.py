@@ -6,9 +6,7 @@ from the lesson file, the transcript recorder, the REPL or batch mode, and the s
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -16,15 +14,10 @@ from smtp_shell.lessons.engine import LessonEngine
 from smtp_shell.lessons.loader import discover, resolve
 from smtp_shell.lessons.model import Lesson
 from smtp_shell.lessons.progress import Progress
-from smtp_shell.status import ExitStatus
+from smtp_shell.status import ExitStatus, fail, log_error
 
 if TYPE_CHECKING:
     from rich.console import JustifyMethod
-
-
-def _fail(message: str) -> int:
-    print(f"smtp-shell: {message}", file=sys.stderr)
-    return int(ExitStatus.ERROR)
 
 
 def lab_config(lesson: Lesson, mailbox: Path | None = None, cert_dir: Path | None = None, profile: str = "lab"):
@@ -56,7 +49,7 @@ def list_lessons(lessons: list[Lesson], no_color: bool) -> None:
 def cmd_lesson(args) -> int:
     lessons, errors = discover(args.lessons_dir)
     for error in errors:
-        print(f"smtp-shell: {error}", file=sys.stderr)
+        log_error(str(error))
     if args.name is None:
         list_lessons(lessons, args.no_color)
         return int(ExitStatus.ERROR if errors else ExitStatus.OK)
@@ -65,7 +58,7 @@ def cmd_lesson(args) -> int:
         broken = [e for e in errors if args.name.lower() in str(e).lower()]
         if broken:
             return int(ExitStatus.ERROR)  # already explained above
-        return _fail(f"there is no lesson {args.name!r}; run `smtp-shell lesson` to list them")
+        return fail(f"there is no lesson {args.name!r}; run `smtp-shell lesson` to list them")
     return run_lesson(lesson, args)
 
 
@@ -89,7 +82,7 @@ def run_lesson(lesson: Lesson, args) -> int:
         try:
             host, port = parse_hostport(args.server, 25)
         except ValueError as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
         mailbox = args.mailbox
         options = SessionOptions(host=host, port=port, cafile=args.cafile, insecure=args.insecure,
                                  timeout=args.timeout, no_color=args.no_color, lab_mailbox=mailbox)
@@ -100,7 +93,7 @@ def run_lesson(lesson: Lesson, args) -> int:
         try:
             server.start()
         except Exception as exc:  # LabError: one sentence
-            return _fail(f"could not start the lab server: {exc}")
+            return fail(f"could not start the lab server: {exc}")
         mailbox = server.mailbox
         options = SessionOptions(host=server.host, port=server.port, timeout=args.timeout, no_color=args.no_color,
                                  lab_cafile=server.cert_path, lab_mailbox=server.mailbox)
@@ -112,6 +105,8 @@ def run_lesson(lesson: Lesson, args) -> int:
 
 
 def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
+    from smtp_shell.shell.runner import run_session
+
     recorder = None
     path = None
     if not args.no_record:
@@ -122,7 +117,7 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
         try:
             recorder = start_recording(path, options.target, lesson=lesson.id)
         except TranscriptError as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
     engine = LessonEngine(lesson, console, mailbox=mailbox, progress=Progress(), transcript=path, recorder=recorder)
     if server is not None:
         engine.lab_reset = server.reset_lesson_state
@@ -134,27 +129,8 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
                       f"({lesson.path}).")
     engine.begin()
     listeners = [x for x in (recorder, engine) if x is not None]  # the recorder first: markers follow replies
-    status = int(ExitStatus.ERROR)
-    try:
-        if args.batch or not sys.stdin.isatty():
-            from smtp_shell.shell.batch import run_batch
-
-            status = run_batch(options, console=console, listeners=listeners)
-        else:
-            from smtp_shell.shell.repl import repl_session
-
-            def on_ready(shell) -> None:
-                engine.lesson_command(shell)
-                if recorder is not None:
-                    shell.extras["recording"] = f"● rec {recorder.path.name}"
-
-            status = asyncio.run(repl_session(options, console=console, listeners=listeners, on_ready=on_ready))
-    finally:
-        if recorder is not None:
-            recorder.close(status)
-        engine.end_of_session()
-        if path is not None:
-            print(f"smtp-shell: the transcript is in {path}", file=sys.stderr)
+    status = run_session(options, batch=args.batch, console=console, listeners=listeners, recorder=recorder,
+                         on_ready=engine.lesson_command, on_end=lambda _status: engine.end_of_session())
     if engine.complete and "skipped" not in engine.states:
         return int(ExitStatus.OK)
     if status in (ExitStatus.CONNECTION_FAILED, ExitStatus.TLS_FAILED, ExitStatus.TIMEOUT):

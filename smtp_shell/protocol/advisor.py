@@ -6,6 +6,11 @@ returns an `Advice` or None. The shell only displays advice: in the REPL a warni
 anyway?", in batch mode it is printed and the line is sent as typed. Adding a mistake is adding
 one rule here and one test. Order questions ("is MAIL allowed now?") go to the state table in
 `states`, never to a copy of it. Messages never repeat what was typed in AUTH mode (a secret).
+
+The advisor is pure: rules read the session model (`model.SessionModel`: the transaction and
+its MAIL parameters, the message sent so far, AUTH, TLS) and keep nothing. Asking about a line
+changes nothing; the line counts once the core sends it, so a line the student declines leaves
+the next warnings exactly as they were.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import base64
 import binascii
 import difflib
 import re
-import weakref
 from dataclasses import dataclass, field
 
 from smtp_shell.protocol import sasl
@@ -22,7 +26,7 @@ from smtp_shell.protocol.capabilities import Capabilities
 from smtp_shell.protocol.commands import VERBS, Command, classify
 from smtp_shell.protocol.dates import check_date_header
 from smtp_shell.protocol.errors import LocalProtocolError
-from smtp_shell.protocol.replies import Reply
+from smtp_shell.protocol.model import HEADER, MessageSoFar, SessionModel
 from smtp_shell.protocol.rules import (
     AFTER,
     BEFORE,
@@ -37,55 +41,16 @@ from smtp_shell.protocol.rules import (
     table_verbs,
 )
 from smtp_shell.protocol.session import ClientSession, ReplyEvent
-from smtp_shell.protocol.states import State, expected, next_state, sensible_verbs
+from smtp_shell.protocol.states import State, expected, sensible_verbs
 
 __all__ = ["Advice", "Line", "check_before", "hints_after", "projected_state", "steps_to"]
 
 
 # ---- what a before-rule sees ----------------------------------------------------------------
 
-_HEADER = re.compile(r"([!-9;-~]+):")
-
-
-class DataTracker:
-    """The message typed so far in one DATA phase: is the header block still open, which headers."""
-
-    def __init__(self, opened_by: Reply | None = None) -> None:
-        self.opened_by = opened_by      # the 354 reply that started this DATA phase
-        self.in_headers = True
-        self.headers: list[str] = []    # field names, lower case, in order
-        self.lines = 0
-
-    def has(self, name: str) -> bool:
-        return name.lower() in self.headers
-
-    def feed(self, text: str) -> None:
-        self.lines += 1
-        if not self.in_headers or text[:1] in (" ", "\t"):
-            return
-        m = _HEADER.match(text)
-        if m:
-            self.headers.append(m.group(1).lower())
-        else:                           # a blank line, or a body line that ends the headers anyway
-            self.in_headers = False
-
-
-_TRACKERS: dict[int, tuple[weakref.ref[ClientSession], DataTracker]] = {}
-
-
-def data_tracker(core: ClientSession) -> DataTracker:
-    """The tracker of the current DATA phase of `core` (a new one after each 354)."""
-    key = id(core)
-    entry = _TRACKERS.get(key)
-    if entry is None or entry[0]() is not core or entry[1].opened_by is not core.last_reply:
-        tracker = DataTracker(core.last_reply)
-
-        def forget(_ref: weakref.ref[ClientSession], k: int = key) -> None:
-            _TRACKERS.pop(k, None)
-
-        _TRACKERS[key] = (weakref.ref(core, forget), tracker)
-        return tracker
-    return entry[1]
+_HEADER = HEADER
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender", "resent-from", "resent-to",
+                              "resent-cc", "resent-bcc", "resent-sender"})
 
 
 @dataclass(frozen=True)
@@ -94,7 +59,7 @@ class Line:
     mode: str                       # "command" | "data" | "auth"
     state: State                    # the state once the commands still in flight succeed
     command: Command | None = None  # command mode only
-    data: DataTracker = field(default_factory=DataTracker)  # data mode: the message before this line
+    data: MessageSoFar = field(default_factory=MessageSoFar)  # data mode: the message sent before this line
 
     @property
     def verb(self) -> str:
@@ -106,40 +71,36 @@ class Line:
         return self.command.args if self.command else ""
 
 
-def projected_state(core: ClientSession) -> State:
+def _model(session: SessionModel | ClientSession) -> SessionModel:
+    return session.model if isinstance(session, ClientSession) else session
+
+
+def projected_state(session: SessionModel | ClientSession) -> State:
     """The session state assuming every command in flight (pipelining) succeeds."""
-    state: State = core.state
-    for verb in core.in_flight:
-        for klass in (2, 3):
-            nxt = next_state(state, verb, klass)
-            if nxt is not state:
-                state = nxt
-                break
-    return state
+    return _model(session).projected_state
 
 
-def check_before(core: ClientSession, text: str) -> list[Advice]:
-    """Warnings about `text` given the session `core` (a ClientSession), before it is sent."""
-    mode, data, command = core.mode, DataTracker(), None
-    if mode == "data":
-        data = data_tracker(core)
-    elif mode == "command":
+def check_before(session: SessionModel | ClientSession, text: str) -> list[Advice]:
+    """Warnings about sending `text` now, given the session. Pure: reading the session only,
+    so asking about a line the student then declines changes nothing."""
+    model = _model(session)
+    mode, command = model.mode, None
+    data = model.message if mode == "data" and model.message is not None else MessageSoFar()
+    if mode == "command":
         try:
             command = classify(text)
         except LocalProtocolError:
             return []  # the core itself refuses the line, with its own sentence
-    line = Line(text, mode, projected_state(core), command, data)
-    out = [advice for rule in BEFORE if (advice := rule(core, line)) is not None]
-    if mode == "data" and text != ".":
-        data.feed(text)
-    return out
+    line = Line(text, mode, model.projected_state, command, data)
+    return [advice for rule in BEFORE if (advice := rule(model, line)) is not None]
 
 
-def hints_after(core: ClientSession, event: object) -> list[Advice]:
+def hints_after(session: SessionModel | ClientSession, event: object) -> list[Advice]:
     """Hints after a reply event (usually a 4xx/5xx) naming the likely cause."""
     if not isinstance(event, ReplyEvent):
         return []
-    found = [advice for rule in AFTER if (advice := rule(core, event)) is not None]
+    model = _model(session)
+    found = [advice for rule in AFTER if (advice := rule(model, event)) is not None]
     if not found and event.kind != "greeting":
         from smtp_shell.protocol.hints import permanent_fallback  # registered with the other hints
 
@@ -150,21 +111,21 @@ def hints_after(core: ClientSession, event: object) -> list[Advice]:
 # ---- before: command order (asked of the state table) -------------------------------------------
 
 @before
-def no_greeting(core: ClientSession, line: Line) -> Advice | None:
+def no_greeting(core: SessionModel, line: Line) -> Advice | None:
     if line.mode == "command" and line.state is State.CONNECTED:
         return Advice("before-greeting", "The server has not sent its 220 greeting yet; wait for it, "
                                          "because many servers drop clients that talk first.")
 
 
 @before
-def greeting_refused(core: ClientSession, line: Line) -> Advice | None:
+def greeting_refused(core: SessionModel, line: Line) -> Advice | None:
     if line.state is State.REJECTED and line.verb in table_verbs() and not expected(State.REJECTED, line.verb):
         return Advice("after-refusal", "The server refused this session in its greeting, so only "
                                        f"{', '.join(sensible_verbs(State.REJECTED))} make sense now.")
 
 
 @before
-def ehlo_after_starttls(core: ClientSession, line: Line) -> Advice | None:
+def ehlo_after_starttls(core: SessionModel, line: Line) -> Advice | None:
     if line.mode == "command" and line.verb not in ("EHLO", "HELO", "QUIT", "NOOP", "RSET", "HELP", "") \
             and needs_ehlo_after_tls(core, line.state):
         return Advice("ehlo-after-starttls", "After STARTTLS the server has forgotten your EHLO: "
@@ -172,7 +133,7 @@ def ehlo_after_starttls(core: ClientSession, line: Line) -> Advice | None:
 
 
 @before
-def out_of_order(core: ClientSession, line: Line) -> Advice | None:
+def out_of_order(core: SessionModel, line: Line) -> Advice | None:
     verb, state = line.verb, line.state
     if line.mode != "command" or verb not in table_verbs() or expected(state, verb):
         return None
@@ -188,7 +149,7 @@ def out_of_order(core: ClientSession, line: Line) -> Advice | None:
 
 
 @before
-def nested_mail(core: ClientSession, line: Line) -> Advice | None:
+def nested_mail(core: SessionModel, line: Line) -> Advice | None:
     if line.verb == "MAIL" and line.state in (State.MAIL, State.RCPT):
         return Advice("nested-mail", "A message is already under way (MAIL was accepted): go on with "
                                      "RCPT TO and DATA, or send RSET to start over.")
@@ -197,7 +158,7 @@ def nested_mail(core: ClientSession, line: Line) -> Advice | None:
 # ---- before: what a command says -------------------------------------------------------------
 
 @before
-def envelope_keyword(core: ClientSession, line: Line) -> Advice | None:
+def envelope_keyword(core: SessionModel, line: Line) -> Advice | None:
     if line.verb in KEYWORD:
         m = ENVELOPE.match(line.args)
         want = KEYWORD[line.verb]
@@ -207,7 +168,7 @@ def envelope_keyword(core: ClientSession, line: Line) -> Advice | None:
 
 
 @before
-def angle_brackets(core: ClientSession, line: Line) -> Advice | None:
+def angle_brackets(core: SessionModel, line: Line) -> Advice | None:
     if line.verb in KEYWORD and (m := ENVELOPE.match(line.args)):
         address = m.group(2)
         if not address:
@@ -217,8 +178,13 @@ def angle_brackets(core: ClientSession, line: Line) -> Advice | None:
                           f"{m.group(1).upper()}:<{address}>): RFC 5321 requires them, and strict servers refuse a bare address.")
 
 
+def _smtputf8_offered(core: SessionModel) -> str:
+    offered = core.capabilities is not None and core.capabilities.has("SMTPUTF8")
+    return "this server advertised SMTPUTF8" if offered else "this server did not advertise SMTPUTF8, so it will likely refuse"
+
+
 @before
-def esmtp_params(core: ClientSession, line: Line) -> Advice | None:
+def esmtp_params(core: SessionModel, line: Line) -> Advice | None:
     if line.verb in KEYWORD and (m := ENVELOPE.match(line.args)) and m.group(2).startswith("<"):
         problem = esmtp_param_problem(m.group(3))
         if problem:
@@ -227,18 +193,21 @@ def esmtp_params(core: ClientSession, line: Line) -> Advice | None:
 
 
 @before
-def utf8_address(core: ClientSession, line: Line) -> Advice | None:
+def utf8_address(core: SessionModel, line: Line) -> Advice | None:
     if line.verb in KEYWORD and not line.args.isascii():
         m = ENVELOPE.match(line.args)
-        if m and not m.group(2).isascii() and "SMTPUTF8" not in m.group(3).upper().split():
-            offered = core.capabilities is not None and core.capabilities.has("SMTPUTF8")
-            where = "this server advertised SMTPUTF8" if offered else "this server did not advertise SMTPUTF8, so it will likely refuse"
-            return Advice("utf8-address", f"This address is not ASCII, which needs MAIL FROM:<...> SMTPUTF8 "
-                                          f"for the whole message ({where}).")
+        if not m or m.group(2).isascii():
+            return None
+        if line.verb == "MAIL" and "SMTPUTF8" in m.group(3).upper().split():
+            return None
+        if line.verb == "RCPT" and core.smtputf8:
+            return None  # this message was started with MAIL FROM:<...> SMTPUTF8
+        return Advice("utf8-address", f"This address is not ASCII, which needs MAIL FROM:<...> SMTPUTF8 "
+                                      f"for the whole message ({_smtputf8_offered(core)}).")
 
 
 @before
-def mistyped_verb(core: ClientSession, line: Line) -> Advice | None:
+def mistyped_verb(core: SessionModel, line: Line) -> Advice | None:
     verb = line.verb
     if line.mode != "command" or not verb or verb in VERBS:
         return None
@@ -258,20 +227,20 @@ def mistyped_verb(core: ClientSession, line: Line) -> Advice | None:
 # ---- before: STARTTLS and AUTH ------------------------------------------------------------------
 
 @before
-def starttls_twice(core: ClientSession, line: Line) -> Advice | None:
+def starttls_twice(core: SessionModel, line: Line) -> Advice | None:
     if line.verb == "STARTTLS" and core.tls:
         return Advice("starttls-twice", "TLS is already on, so the server will refuse a second STARTTLS.")
 
 
 @before
-def starttls_not_offered(core: ClientSession, line: Line) -> Advice | None:
+def starttls_not_offered(core: SessionModel, line: Line) -> Advice | None:
     caps = core.capabilities
     if line.verb == "STARTTLS" and not core.tls and caps is not None and not caps.has("STARTTLS"):
         return Advice("starttls-not-offered", "The server did not advertise STARTTLS in its EHLO reply, "
                                               "so it will most likely refuse it.")
 
 
-def _auth_context(core: ClientSession, line: Line) -> tuple[Capabilities, str] | None:
+def _auth_context(core: SessionModel, line: Line) -> tuple[Capabilities, str] | None:
     """(capabilities, mechanism typed) for an AUTH line once EHLO is done, else None."""
     if line.verb != "AUTH" or core.capabilities is None or needs_ehlo_after_tls(core, line.state):
         return None
@@ -279,7 +248,7 @@ def _auth_context(core: ClientSession, line: Line) -> tuple[Capabilities, str] |
 
 
 @before
-def auth_needs_tls(core: ClientSession, line: Line) -> Advice | None:
+def auth_needs_tls(core: SessionModel, line: Line) -> Advice | None:
     ctx = _auth_context(core, line)
     if ctx and not core.tls and not ctx[0].auth_mechanisms and ctx[0].has("STARTTLS"):
         return Advice("auth-needs-tls", "The server did not advertise AUTH, but it offers STARTTLS, and many "
@@ -288,7 +257,7 @@ def auth_needs_tls(core: ClientSession, line: Line) -> Advice | None:
 
 
 @before
-def auth_not_offered(core: ClientSession, line: Line) -> Advice | None:
+def auth_not_offered(core: SessionModel, line: Line) -> Advice | None:
     ctx = _auth_context(core, line)
     if ctx and not ctx[0].auth_mechanisms and (core.tls or not ctx[0].has("STARTTLS")):
         return Advice("auth-not-offered", "The server did not advertise AUTH in its EHLO reply"
@@ -296,7 +265,7 @@ def auth_not_offered(core: ClientSession, line: Line) -> Advice | None:
 
 
 @before
-def auth_in_plaintext(core: ClientSession, line: Line) -> Advice | None:
+def auth_in_plaintext(core: SessionModel, line: Line) -> Advice | None:
     ctx = _auth_context(core, line)
     if ctx and not core.tls and ctx[0].auth_mechanisms and ctx[0].has("STARTTLS"):
         return Advice("auth-in-plaintext", "Your password would cross the network unencrypted: "
@@ -304,7 +273,7 @@ def auth_in_plaintext(core: ClientSession, line: Line) -> Advice | None:
 
 
 @before
-def auth_mechanism(core: ClientSession, line: Line) -> Advice | None:
+def auth_mechanism(core: SessionModel, line: Line) -> Advice | None:
     ctx = _auth_context(core, line)
     if not ctx or not ctx[0].auth_mechanisms:
         return None
@@ -319,7 +288,7 @@ def auth_mechanism(core: ClientSession, line: Line) -> Advice | None:
 
 
 @before
-def auth_initial_response(core: ClientSession, line: Line) -> Advice | None:
+def auth_initial_response(core: SessionModel, line: Line) -> Advice | None:
     if line.verb == "AUTH" and line.command is not None:
         mechanism, _, response = line.command.args.strip().partition(" ")
         problem = sasl.diagnose_response(response, mechanism) if response.strip() else None
@@ -329,7 +298,7 @@ def auth_initial_response(core: ClientSession, line: Line) -> Advice | None:
 
 
 @before
-def auth_twice(core: ClientSession, line: Line) -> Advice | None:
+def auth_twice(core: SessionModel, line: Line) -> Advice | None:
     if line.verb == "AUTH" and core.authenticated_user:
         return Advice("auth-twice", "You are already logged in on this connection, so the server will refuse another AUTH.")
 
@@ -346,11 +315,11 @@ def _base64_text(text: str) -> str | None:
 
 
 @before
-def auth_plain_text(core: ClientSession, line: Line) -> Advice | None:
+def auth_plain_text(core: SessionModel, line: Line) -> Advice | None:
     text = line.text.strip()
     if line.mode != "auth" or text in ("", "*", "="):
         return None
-    mechanism = getattr(core, "_auth_mechanism", None) or "LOGIN"
+    mechanism = core.auth.mechanism if core.auth is not None else "LOGIN"
     if sasl.looks_like_base64(text) and (problem := sasl.diagnose_response(text, mechanism)):
         return Advice("auth-response", f"This answer looks wrong: {problem}.")
     if _base64_text(text) is not None:
@@ -374,63 +343,78 @@ def _ends_headers(line: Line) -> bool:
 
 
 @before
-def command_in_data(core: ClientSession, line: Line) -> Advice | None:
+def command_in_data(core: SessionModel, line: Line) -> Advice | None:
     if line.mode == "data" and _COMMAND_LIKE.fullmatch(line.text.strip()):
         return Advice("command-in-data", "You are in DATA mode, so this line becomes part of the message, "
                                          "not a command; end the message with a line holding only '.' first.")
 
 
 @before
-def dot_with_spaces(core: ClientSession, line: Line) -> Advice | None:
+def dot_with_spaces(core: SessionModel, line: Line) -> Advice | None:
     if line.mode == "data" and line.text != "." and line.text.strip() == ".":
         return Advice("dot-with-spaces", "Only a line holding a single '.' with nothing around it ends the message; "
                                          "this one will be sent as text.")
 
 
 @before
-def body_in_headers(core: ClientSession, line: Line) -> Advice | None:
+def body_in_headers(core: SessionModel, line: Line) -> Advice | None:
     if line.mode == "data" and line.text not in ("", ".") and line.text.strip() != "." and _ends_headers(line):
         return Advice("body-in-headers", "This looks like body text but the headers have not ended: "
                                          "type an empty line first, or it will be read as a broken header.")
 
 
 @before
-def missing_from(core: ClientSession, line: Line) -> Advice | None:
+def missing_from(core: SessionModel, line: Line) -> Advice | None:
     if line.mode == "data" and _ends_headers(line) and not line.data.has("from"):
         return Advice("missing-from", "The headers end without a From: line, which RFC 5322 requires, "
                                       "e.g. From: Student <student@lab.test>.")
 
 
 @before
-def missing_date(core: ClientSession, line: Line) -> Advice | None:
+def missing_date(core: SessionModel, line: Line) -> Advice | None:
     if line.mode == "data" and _ends_headers(line) and not line.data.has("date"):
         return Advice("missing-date", "The headers end without a Date: line, which RFC 5322 requires "
                                       "(:date prints one to copy).")
 
 
-_ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "sender"}
-
-
-@before
-def non_ascii_header(core: ClientSession, line: Line) -> Advice | None:
+def _header_of(line: Line) -> tuple[str, str] | None:
+    """(field name, value) of a header line; a folded continuation belongs to the last header."""
     text = line.text
-    if line.mode != "data" or line.data is None or not line.data.in_headers or text.isascii() \
-            or not (text[:1] in (" ", "\t") or _HEADER.match(text)):
-        return None
-    if "SMTPUTF8" in core.mail_parameters:
-        return None  # RFC 6532: inside an SMTPUTF8 transaction headers may be raw UTF-8
+    if text[:1] in (" ", "\t"):
+        return (line.data.headers[-1], text) if line.data.headers else None
     m = _HEADER.match(text)
-    if m and m.group(1).lower() in _ADDRESS_HEADERS and not "".join(re.findall(r"<([^>]*)>", text)).isascii():
-        return Advice("non-ascii-address-header", "A non-ASCII address cannot be an encoded word (RFC 2047 §5 forbids "
-                                                  "them in an address): it needs MAIL FROM:<...> SMTPUTF8 (RFC 6531); "
-                                                  "only the display name may be written =?utf-8?b?...?=.")
-    return Advice("non-ascii-header", "This header has non-ASCII characters without RFC 2047 encoding: "
-                                      "write them as =?utf-8?b?...?= (:compose does it for you), or send the message "
-                                      "with MAIL FROM:<...> SMTPUTF8.")
+    return (m.group(1).lower(), text[m.end():]) if m else None
+
+
+def _non_ascii_address(value: str) -> bool:
+    """An address (not a display name) in this header value has non-ASCII characters."""
+    addresses = re.findall(r"<([^<>]*)>", value)
+    if not addresses:  # bare addresses: the words holding an @
+        addresses = [word for word in re.split(r"[\s,]+", value) if "@" in word]
+    return any(not address.isascii() for address in addresses)
 
 
 @before
-def malformed_date(core: ClientSession, line: Line) -> Advice | None:
+def non_ascii_header(core: SessionModel, line: Line) -> Advice | None:
+    if line.mode != "data" or not line.data.in_headers or line.text.isascii() or core.smtputf8:
+        return None  # in an SMTPUTF8 message, UTF-8 header fields are allowed as they are (RFC 6532)
+    header = _header_of(line)
+    if header is None:
+        return None
+    name, value = header
+    if name in _ADDRESS_HEADERS and _non_ascii_address(value):
+        # RFC 2047 §5 forbids encoded-words in an address: only SMTPUTF8 can carry this one.
+        return Advice("non-ascii-address", "This header has a non-ASCII address, which RFC 2047 encoding cannot "
+                                           "carry (it is only for display names and text): the message needs "
+                                           f"SMTPUTF8, so RSET and start again with MAIL FROM:<...> SMTPUTF8 "
+                                           f"({_smtputf8_offered(core)}).")
+    return Advice("non-ascii-header", "This header has non-ASCII characters without RFC 2047 encoding: "
+                                      "write them as =?utf-8?b?...?= (:compose does it for you), or start the "
+                                      "message with MAIL FROM:<...> SMTPUTF8.")
+
+
+@before
+def malformed_date(core: SessionModel, line: Line) -> Advice | None:
     m = _HEADER.match(line.text) if line.mode == "data" and line.data.in_headers else None
     if m and m.group(1).lower() == "date":
         problem = check_date_header(line.text[m.end():])

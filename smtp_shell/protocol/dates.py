@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
+from email.utils import format_datetime
 from typing import Any
 
 # pytz is imported where a zone is looked up: the shell imports this module for its Date
@@ -67,8 +68,8 @@ def rfc5322_date(moment: datetime, zone: str | None = None) -> str:
     >>> rfc5322_date(datetime(2026, 11, 24, 18, 1, 2, tzinfo=pytz.utc), "Europe/Paris")
     'Tue, 24 Nov 2026 19:01:02 +0100'
 
-    Day and month names are always English and the zone is always a numeric offset; the
-    output is the same as email.utils.format_datetime for the converted moment.
+    Day and month names are always English and the zone is always a numeric offset: this is
+    email.utils.format_datetime of the moment converted to `zone`.
     """
     if not isinstance(moment, datetime):
         raise ValueError("The moment to format must be a datetime object.")
@@ -77,13 +78,7 @@ def rfc5322_date(moment: datetime, zone: str | None = None) -> str:
             "The moment must be timezone-aware (a naive datetime could be any time): "
             "attach a zone first, e.g. with datetime.now(pytz.utc)."
         )
-    local = moment.astimezone(_zone(zone))
-    offset = local.utcoffset() or timedelta(0)
-    sign = "-" if offset < timedelta(0) else "+"
-    minutes = abs(offset) // timedelta(minutes=1)
-    return (f"{_DAYS[local.weekday()]}, {local.day:02d} {_MONTHS[local.month - 1]} "
-            f"{local.year:04d} {local.hour:02d}:{local.minute:02d}:{local.second:02d} "
-            f"{sign}{minutes // 60:02d}{minutes % 60:02d}")
+    return format_datetime(moment.astimezone(_zone(zone)))
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import difflib
 from smtp_shell.protocol import catalogue, sasl
 from smtp_shell.protocol.capabilities import human_size
 from smtp_shell.protocol.commands import VERBS
+from smtp_shell.protocol.events import ReplyEvent
+from smtp_shell.protocol.model import SessionModel
 from smtp_shell.protocol.rules import (
     ENVELOPE,
     KEYWORD,
@@ -24,7 +26,6 @@ from smtp_shell.protocol.rules import (
     syntax_of,
     table_verbs,
 )
-from smtp_shell.protocol.session import ClientSession, ReplyEvent
 from smtp_shell.protocol.states import State
 
 
@@ -33,18 +34,18 @@ def _code(event: ReplyEvent) -> int:
 
 
 @after
-def hint_greeting_refused(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_greeting_refused(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if event.kind == "greeting" and event.reply.klass in (4, 5):
         return Advice("greeting-refused", "The server refused this session in its greeting: QUIT, then try later or another server.")
 
 
 @after
-def hint_closing(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_closing(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if _code(event) == 421:
         return Advice("server-closing", "The server is closing the connection: use :reconnect to start a new session.")
 
 
-def _wants_tls(core: ClientSession, event: ReplyEvent) -> bool:
+def _wants_tls(core: SessionModel, event: ReplyEvent) -> bool:
     """A 530/538 that asks for TLS rather than for a login."""
     if core.tls or _code(event) not in (530, 538):
         return False
@@ -54,27 +55,27 @@ def _wants_tls(core: ClientSession, event: ReplyEvent) -> bool:
 
 
 @after
-def hint_starttls_first(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_starttls_first(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if _wants_tls(core, event):
         return Advice("starttls-first", "This server wants an encrypted connection first: send STARTTLS, "
                                         "then EHLO again, then try this again.")
 
 
 @after
-def hint_login_first(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_login_first(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if _code(event) == 530 and not _wants_tls(core, event) and not core.authenticated_user:
         return Advice("login-first", "The server wants you to log in first: AUTH LOGIN (or :auth login).")
 
 
 @after
-def hint_auth_failed(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_auth_failed(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if _code(event) == 535:
         return Advice("auth-failed", "Login failed: the username or password is wrong, or its base64 holds an "
                                      "extra newline (echo adds one); :auth login encodes them for you.")
 
 
 @after
-def hint_not_base64(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_not_base64(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if _code(event) != 501 or event.verb not in ("AUTH", "<auth>"):
         return None
     if event.verb == "AUTH" and event.command is not None:
@@ -87,7 +88,7 @@ def hint_not_base64(core: ClientSession, event: ReplyEvent) -> Advice | None:
 
 
 @after
-def hint_mechanism(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_mechanism(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if _code(event) == 504 and event.verb == "AUTH":
         offered = core.capabilities.auth_mechanisms if core.capabilities else ()
         listed = ", ".join(offered) if offered else "the ones in the EHLO reply"
@@ -95,14 +96,14 @@ def hint_mechanism(core: ClientSession, event: ReplyEvent) -> Advice | None:
 
 
 @after
-def hint_helo_fallback(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_helo_fallback(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if event.verb == "EHLO" and _code(event) in (500, 502):
         return Advice("helo-fallback", "This server does not speak ESMTP (it did not understand EHLO): fall back to "
                                        "HELO with the same name, as RFC 5321 §4.1.1.1 says; you get no extensions.")
 
 
 @after
-def hint_auth_not_enabled(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_auth_not_enabled(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if event.verb == "AUTH" and _code(event) in (502, 503) and "not enabled" in event.reply.text.lower():
         return Advice("auth-not-enabled", "The server has no AUTH on this connection (Postfix says 'authentication "
                                           "not enabled'): it did not advertise AUTH, so there is nothing to log in to "
@@ -115,7 +116,7 @@ _TRANSIENT = {450: "the mailbox is busy or not available right now", 451: "the s
 
 
 @after
-def hint_transient(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_transient(core: SessionModel, event: ReplyEvent) -> Advice | None:
     code = _code(event)
     if event.reply.klass != 4 or code == 421 or event.kind == "greeting":
         return None
@@ -128,7 +129,7 @@ def hint_transient(core: ClientSession, event: ReplyEvent) -> Advice | None:
 
 
 @after
-def hint_bad_sequence(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_bad_sequence(core: SessionModel, event: ReplyEvent) -> Advice | None:
     verb, state = event.verb, event.state_before
     if _code(event) != 503 or verb not in table_verbs():
         return None
@@ -146,7 +147,7 @@ def hint_bad_sequence(core: ClientSession, event: ReplyEvent) -> Advice | None:
 
 
 @after
-def hint_unknown_command(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_unknown_command(core: SessionModel, event: ReplyEvent) -> Advice | None:
     verb = event.command.verb if event.command else ""
     if _code(event) in (500, 502) and verb and verb not in VERBS:
         close = difflib.get_close_matches(verb, VERBS, n=1, cutoff=0.6)
@@ -155,7 +156,7 @@ def hint_unknown_command(core: ClientSession, event: ReplyEvent) -> Advice | Non
 
 
 @after
-def hint_addresssyntax_of(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_address_syntax(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if _code(event) in (501, 553) and event.verb in KEYWORD and event.command is not None:
         m = ENVELOPE.match(event.command.args)
         if m and m.group(2) and not m.group(2).startswith("<"):
@@ -167,20 +168,20 @@ def hint_addresssyntax_of(core: ClientSession, event: ReplyEvent) -> Advice | No
 
 
 @after
-def hint_unknown_mailbox(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_unknown_mailbox(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if event.verb == "RCPT" and _code(event) in (550, 551) and event.reply.enhanced in (None, "5.1.1"):
         return Advice("unknown-mailbox", "That mailbox is unknown here: check the spelling, or use an address this server hosts.")
 
 
 @after
-def hint_relay_denied(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_relay_denied(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if event.verb == "RCPT" and (_code(event) == 554 or event.reply.enhanced == "5.7.1"):
         return Advice("relay-denied", "The server will not take mail for that address from you: log in first "
                                       "(AUTH), or send to a domain it hosts.")
 
 
 @after
-def hint_too_big(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_too_big(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if _code(event) == 552 or event.reply.enhanced == "5.3.4":
         size = core.capabilities.size if core.capabilities else None
         limit = f" (its SIZE limit is {human_size(size)})" if size else ""
@@ -188,7 +189,7 @@ def hint_too_big(core: ClientSession, event: ReplyEvent) -> Advice | None:
 
 
 @after
-def hint_line_too_long(core: ClientSession, event: ReplyEvent) -> Advice | None:
+def hint_line_too_long(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if event.verb == "<dot>" and _code(event) == 500 and "long" in event.reply.text.lower():
         return Advice("line-too-long", "A line of the message was over 1000 octets: wrap it, or let :compose encode the body.")
 

@@ -11,17 +11,19 @@ is read. Listeners (the transcript recorder, lessons) see every event the screen
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from dataclasses import dataclass
 
 from smtp_shell.protocol import advisor
 from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
-from smtp_shell.protocol.session import CapabilitiesLearned, ClientSession, PlaintextInjection, ReplyEvent, TLSReady
+from smtp_shell.protocol.events import ServerEvent, TLSFacts
+from smtp_shell.protocol.model import SessionModel
+from smtp_shell.protocol.replies import Reply
+from smtp_shell.protocol.session import CapabilitiesLearned, ClientSession, Outgoing, PlaintextInjection, ReplyEvent, TLSReady
 from smtp_shell.protocol.states import State
 from smtp_shell.render import Renderer
 from smtp_shell.shell.options import SessionOptions
 from smtp_shell.status import ExitStatus
-from smtp_shell.transport import Connection, ErrorKind, TLSSettings, TransportError, _seconds, silence_hint
+from smtp_shell.transport import Connection, ErrorKind, TLSInfo, TLSSettings, TransportError, seconds_text, silence_hint
 
 _EXIT_FOR_KIND = {
     ErrorKind.TIMEOUT: ExitStatus.TIMEOUT,
@@ -44,14 +46,15 @@ class Listener:
 
     # what the screen shows (mirrors Renderer)
     def client(self, text: str, tls: bool = False) -> None: ...
-    def reply(self, reply, tls: bool = False, challenge: str | None = None) -> None: ...
+    def reply(self, reply: Reply, tls: bool = False, challenge: str | None = None) -> None: ...
     def note(self, text: str) -> None: ...
     def warning(self, text: str) -> None: ...
     def error(self, text: str, hint: str | None = None) -> None: ...
     def raw_server(self, data: bytes, label: str) -> None: ...
-    def tls_info(self, info) -> None: ...
+    def tls_info(self, info: TLSInfo) -> None: ...
     # what happened (for lessons, reports)
-    def sent(self, outgoing, *, tls: bool) -> None: ...
+    def watch(self, session: SessionModel) -> None: ...  # the session model to read (once connected)
+    def sent(self, outgoing: Outgoing, *, tls: bool) -> None: ...
     def server_reply(self, event: ReplyEvent, *, tls: bool) -> None: ...
     def connected(self, target: str, tls: bool) -> None: ...
     def closed(self, reason: str) -> None: ...
@@ -84,8 +87,16 @@ async def _shielded_wait(future: asyncio.Future, timeout: float | None):
 
 @dataclass
 class _Waiter:
+    """Where the reply to one sent command will arrive (`seq` is the model's number for it)."""
+
+    seq: int
     verb: str
-    future: asyncio.Future
+    future: asyncio.Future[ReplyEvent]
+
+
+def _tls_facts(info: TLSInfo | None) -> TLSFacts | None:
+    """What the session model keeps of a handshake (the model never sees ssl objects)."""
+    return None if info is None else TLSFacts(info.version, info.cipher, info.verified)
 
 
 class SessionDriver:
@@ -99,7 +110,9 @@ class SessionDriver:
         self.saw_5xx = False
         self.target = options.target
         self._reader: asyncio.Task | None = None
-        self._waiters: deque[_Waiter] = deque()
+        # The commands awaiting replies are the session model's (`core.model.in_flight_commands`);
+        # the driver only keeps where each reply is awaited, by the model's number for it.
+        self._waiters: dict[int, _Waiter] = {}
         self._greeting: asyncio.Future | None = None
         self._upgrade_done: asyncio.Future | None = None
         self._annotate_replies = 0
@@ -122,7 +135,9 @@ class SessionDriver:
     # -- events to listeners and the screen --------------------------------------------
     def _each(self, method: str, *args, **kwargs) -> None:
         for listener in self.listeners:
-            getattr(listener, method)(*args, **kwargs)
+            call = getattr(listener, method, None)  # a listener need not implement every call
+            if call is not None:
+                call(*args, **kwargs)
 
     def show(self, method: str, *args) -> None:
         """Draw on the screen and tell every listener the same call."""
@@ -180,8 +195,9 @@ class SessionDriver:
             self._fail_transport(exc)
             return False
         self.note(f"connected to {self.conn.peer}")
-        self.core.connected(tls=o.implicit_tls)
+        self.core.connected(tls=o.implicit_tls, facts=_tls_facts(self.conn.tls_info))
         self.quit_sent = False
+        self._each("watch", self.core.model)
         self._each("connected", self.target, o.implicit_tls)
         if self.conn.tls_info is not None:
             self.show("tls_info", self.conn.tls_info)
@@ -223,8 +239,8 @@ class SessionDriver:
             self.core.connection_lost()
 
     def _release_waiters(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
+        waiters, self._waiters = list(self._waiters.values()), {}
+        for waiter in waiters:
             if not waiter.future.done():
                 waiter.future.set_exception(ConnectionError("closed"))
                 waiter.future.exception()  # mark retrieved: a waiter that timed out has no reader left
@@ -272,7 +288,7 @@ class SessionDriver:
         self._each("closed", "server closed the connection")
         self._release_waiters()
 
-    async def _handle(self, events: list) -> None:
+    async def _handle(self, events: list[ServerEvent]) -> None:
         upgrade = False
         for event in events:
             if isinstance(event, ReplyEvent):
@@ -318,10 +334,9 @@ class SessionDriver:
             if event.state_after is State.TLS_PENDING:
                 # The typing side must not go on until the upgrade is done (or failed).
                 self._upgrade_done = asyncio.get_running_loop().create_future()
-            if self._waiters:
-                waiter = self._waiters.popleft()
-                if not waiter.future.done():
-                    waiter.future.set_result(event)
+            waiter = self._waiters.pop(event.seq, None) if event.seq is not None else None
+            if waiter is not None and not waiter.future.done():
+                waiter.future.set_result(event)
         elif event.kind == "unsolicited":
             self.warn("the server sent a reply nobody asked for" +
                       (": it is closing the session (421)" if reply.code == 421 else ""))
@@ -349,7 +364,7 @@ class SessionDriver:
             return
         if leftover:
             self._report_injection(leftover)
-        self.core.tls_started()
+        self.core.tls_started(_tls_facts(info))
         if self.wire:
             self.renderer.note("──── TLS boundary: from here the bytes on the wire are encrypted; :wire shows "
                                "them as they are before encryption ────")
@@ -379,10 +394,7 @@ class SessionDriver:
         except LocalProtocolError as exc:
             self.fail(exc.message, exc.hint)
             return None
-        waiter = None
-        if out.kind in ("command", "dot", "auth"):
-            waiter = _Waiter(out.command.verb if out.command else out.kind, asyncio.get_running_loop().create_future())
-            self._waiters.append(waiter)
+        waiter = self._await_reply(out)
         shown = out.masked_text if out.secret else out.text
         self.show("client", shown, self.core.tls)
         self.show_wire(">", (shown + "\r\n").encode() if out.secret else out.data, text)
@@ -409,12 +421,21 @@ class SessionDriver:
                 pass  # the transport reports its own handshake timeout
         return event
 
+    def _await_reply(self, out: Outgoing) -> _Waiter | None:
+        """Where the reply to `out` will arrive, if it gets one (commands, the final dot, AUTH lines)."""
+        if out.seq is None:
+            return None
+        waiter = _Waiter(out.seq, out.command.verb if out.command else out.kind, asyncio.get_running_loop().create_future())
+        self._waiters[out.seq] = waiter
+        return waiter
+
     async def send_group(self, texts: list[str]) -> list[ReplyEvent | None]:
         """Pipelining (RFC 2920): send several command lines in ONE write, then match the
         replies to them in order. Returns one reply event (or None) per line."""
         if not self._can_send():
             return []
-        waiters, chunks = [], []
+        waiters: list[_Waiter] = []
+        chunks: list[bytes] = []
         for text in texts:
             try:
                 out = self.core.send_line(text)
@@ -426,9 +447,8 @@ class SessionDriver:
             self.show_wire(">", (shown + "\r\n").encode() if out.secret else out.data, text)
             self._each("sent", out, tls=self.core.tls)
             chunks.append(out.data)
-            if out.kind in ("command", "dot", "auth"):
-                waiter = _Waiter(out.command.verb if out.command else out.kind, asyncio.get_running_loop().create_future())
-                self._waiters.append(waiter)
+            waiter = self._await_reply(out)
+            if waiter is not None:
                 waiters.append(waiter)
         if not chunks:
             return []
@@ -455,7 +475,7 @@ class SessionDriver:
         try:
             return await _shielded_wait(waiter.future, self.options.timeout)
         except TimeoutError:
-            self.fail(f"No reply to {waiter.verb} within {_seconds(self.options.timeout)}; "
+            self.fail(f"No reply to {waiter.verb} within {seconds_text(self.options.timeout)}; "
                       "the server may be slow or stuck: wait, raise --timeout, or use :reconnect.")
             if self.exit_status == ExitStatus.OK:
                 self.exit_status = ExitStatus.TIMEOUT
@@ -470,8 +490,9 @@ class SessionDriver:
 
     async def wait_idle(self) -> None:
         """Wait until every command in flight has its reply (or the timeout passes)."""
-        while self._waiters:
-            if await self.wait_for(self._waiters[-1]) is None:
+        while self.core.model.in_flight_commands:
+            waiter = self._waiters.get(self.core.model.in_flight_commands[-1].seq)
+            if waiter is None or await self.wait_for(waiter) is None:
                 return
 
     async def quit(self) -> None:

@@ -2,7 +2,7 @@
 lesson's intro, current step, feedback and summary are drawn.
 
 Why this exists: the shell must not import `smtp_shell.lessons` (lessons sit above the shell), so
-the running lesson is found duck-typed, as `shell.extras["lesson"]` (or a session listener that
+the running lesson is found duck-typed, as `shell.lesson` (or a session listener that
 has `lesson_command`), and drawing takes plain values. Everything is printed as rich `Text`:
 lesson files and message headers are never interpreted as markup.
 """
@@ -125,11 +125,11 @@ def show_summary(console, *, title: str, rows: list[tuple[str, str, str, int, in
 
 def current_lesson(shell):
     """The running lesson engine (duck-typed), or a ValueError saying there is none."""
-    engine = shell.extras.get("lesson")
+    engine = shell.lesson
     if engine is None:
         engine = next((x for x in shell.driver.listeners if hasattr(x, "lesson_command")), None)
         if engine is not None:
-            shell.extras["lesson"] = engine
+            shell.lesson = engine
     if engine is None:
         raise ValueError("No lesson is running; start one with smtp-shell lesson NAME")
     engine.lesson_command(shell)  # lets the engine know the shell it runs in

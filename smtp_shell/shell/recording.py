@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from smtp_shell.shell.meta import meta
+from smtp_shell.status import log_error
 from smtp_shell.transcript.format import TranscriptError
 from smtp_shell.transcript.recorder import Recorder
 
@@ -41,7 +42,7 @@ def start_recording(path: Path, target: str | None, force: bool = False, lesson:
 def show_in_toolbar(recorder: Recorder):
     """An `on_ready(shell)` hook for the REPL: put the recording in the toolbar."""
     def on_ready(shell) -> None:
-        shell.extras["recording"] = toolbar_label(recorder)
+        shell.recording = toolbar_label(recorder)
     return on_ready
 
 
@@ -60,7 +61,7 @@ async def _record(shell, args: str) -> None:
         current.close()
         shell.driver.listeners.remove(current)
         atexit.unregister(current.close)
-        shell.extras["recording"] = None
+        shell.recording = None
         shell.driver.renderer.note(f"recording stopped; the transcript is {current.path}")
         return
     force = "--force" in words
@@ -76,7 +77,7 @@ async def _record(shell, args: str) -> None:
         raise ValueError(str(exc)) from None
     atexit.register(recorder.close)  # a normal exit writes the end event even without :record stop
     shell.driver.listeners.append(recorder)
-    shell.extras["recording"] = toolbar_label(recorder)
+    shell.recording = toolbar_label(recorder)
     shell.driver.renderer.note(f"recording to {path.resolve()} (AUTH secrets are never recorded); :record stop ends it")
 
 
@@ -139,14 +140,14 @@ def run_against(transcript, args) -> int:
         driver.note(f"replaying the client side of {args.file} against {options.target}")
         result = asyncio.run(compare(transcript, driver, user=user, password=_password_source(args, lab)))
     except ValueError as exc:  # a bad HOST:PORT
-        print(f"smtp-shell: {exc}", file=sys.stderr)
+        log_error(str(exc))
         return int(ExitStatus.ERROR)
     except TranscriptError as exc:
-        print(f"smtp-shell: {exc}", file=sys.stderr)
+        log_error(str(exc))
         return int(ExitStatus.ERROR)
     except Exception as exc:  # the lab server explains its own failures in one sentence
         if server is not None and type(exc).__name__ == "LabError":
-            print(f"smtp-shell: could not start the lab server: {exc}", file=sys.stderr)
+            log_error(f"could not start the lab server: {exc}")
             return int(ExitStatus.ERROR)
         raise
     finally:

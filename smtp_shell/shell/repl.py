@@ -9,8 +9,6 @@ message), Ctrl-D or :quit leaves (QUIT first if connected). No error ends the lo
 
 from __future__ import annotations
 
-import asyncio
-
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory, InMemoryHistory
@@ -65,8 +63,8 @@ def _toolbar(shell: ShellContext):
         core = d.core
         tls = "TLS" if core.tls else "plain"
         user = core.authenticated_user or "not logged in"
-        rec = shell.extras.get("recording") or "not recording"
-        extra = shell.extras.get("toolbar_extra")  # e.g. the lesson's progress (shell/lessonui.py)
+        rec = shell.recording or "not recording"
+        extra = shell.toolbar_extra  # e.g. the lesson's progress (shell/lessonui.py)
         rec += f" │ {extra()}" if callable(extra) else ""
         return FormattedText([
             ("class:bottom-toolbar", f" {d.target} │ {tls} │ {core.state.status} │ {user} │ {rec} │ F1 explain │ :help "),
@@ -81,15 +79,11 @@ def _key_bindings(shell: ShellContext) -> KeyBindings:
     @kb.add("f1")
     def _explain(event) -> None:
         buffer = event.current_buffer
-        shell.extras["retype"] = buffer.text
+        shell.retype = buffer.text
         buffer.text = ":explain"
         buffer.validate_and_handle()
 
     return kb
-
-
-def run_repl(options: SessionOptions, listeners=(), on_ready=None) -> int:
-    return asyncio.run(repl_session(options, listeners=listeners, on_ready=on_ready))
 
 
 async def repl_session(options: SessionOptions, *, input=None, output=None, console=None,
@@ -126,12 +120,12 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
         while not shell.leaving:
             mode = driver.core.mode
             prompt, masked = _prompt_for(driver)
-            retype = shell.extras.get("retype", "")
+            retype = shell.retype
             try:
                 if mode == "command":
                     text = await session.prompt_async(prompt, default=retype)
                     if retype and text != ":explain":
-                        shell.extras["retype"] = ""
+                        shell.retype = ""
                 else:
                     text = await secret_session.prompt_async(prompt, is_password=masked)
             except KeyboardInterrupt:
@@ -173,7 +167,7 @@ async def _handle_line(shell: ShellContext, text: str, mode: str) -> None:
         answer = await shell.question("Press Enter to send it anyway, or n to edit it first: ")
         if answer is None or answer.strip().lower() in ("n", "no"):
             if not driver.core.expects_secret:
-                shell.extras["retype"] = text
+                shell.retype = text
             driver.note("not sent")
             return
     await driver.send(text)

@@ -235,7 +235,7 @@ async def _ask_lines(shell, prompt: str) -> list[str] | None:
 
 async def _ask_draft(shell):
     from smtp_shell.protocol import message as m
-    ask, remembered = shell.ask, shell.extras.get("compose_from", "")
+    ask, remembered = shell.ask, shell.compose_from
 
     async def field(prompt: str, check=None, default: str = "") -> str | None:
         while True:
@@ -275,7 +275,7 @@ async def _ask_draft(shell):
         except OSError as exc:
             attachments = []
             shell.driver.fail(f"Cannot read {exc.filename}: {exc.strerror}; give the paths again.")
-    shell.extras["compose_from"] = sender
+    shell.compose_from = sender
     return m.Draft(sender, (to,), subject, "\n".join(body) + "\n", html, tuple(attachments))
 
 
@@ -313,7 +313,7 @@ async def _send_composed(shell, wire: bytes) -> None:
     event = await d.send(".")
     if event is not None and event.reply.klass == 2:
         d.note("the composed message was accepted")
-        shell.extras.pop("composed", None)
+        shell.composed = None
 
 
 @meta("compose", ":compose [send|show|forget]",
@@ -323,11 +323,11 @@ async def _compose(shell, args: str) -> None:
     from smtp_shell.protocol import message as m
     from smtp_shell.protocol.dates import rfc5322_date
     d, sub = shell.driver, args.strip().lower()
-    kept = shell.extras.get("composed")
+    kept = shell.composed
     if sub not in ("", "send", "show", "forget"):
         raise ValueError("Say :compose, :compose send, :compose show or :compose forget")
     if sub == "forget":
-        shell.extras.pop("composed", None)
+        shell.composed = None
         d.note("the composed message is forgotten")
         return
     if sub in ("send", "show") and kept is None:
@@ -341,7 +341,7 @@ async def _compose(shell, args: str) -> None:
             d.note("compose cancelled; nothing was sent")
             return
         msg = m.build(draft, rfc5322_date(now()), m.message_id(draft.sender, secrets.token_hex(8)))
-        kept = shell.extras["composed"] = (draft, m.to_wire(msg), m.mime_tree(msg))
+        kept = shell.composed = (draft, m.to_wire(msg), m.mime_tree(msg))
         sub = "show+"
     draft, wire, tree = kept
     if sub.startswith("show"):

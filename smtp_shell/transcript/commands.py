@@ -11,13 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from smtp_shell.status import ExitStatus
+from smtp_shell.status import ExitStatus, fail, log_error
 from smtp_shell.transcript.format import TranscriptError
-
-
-def _fail(message: str) -> int:
-    print(f"smtp-shell: {message}", file=sys.stderr)
-    return int(ExitStatus.ERROR)
 
 
 def _read(path: Path):
@@ -25,7 +20,7 @@ def _read(path: Path):
 
     transcript = read_transcript(path)
     if not transcript.complete:
-        print(f"smtp-shell: note: {path} is incomplete ({transcript.problem}); showing what it holds.", file=sys.stderr)
+        log_error(f"note: {path} is incomplete ({transcript.problem}); showing what it holds.")
     return transcript
 
 
@@ -34,21 +29,21 @@ def cmd_replay(args, run_against=None, stdin=None, stdout=None) -> int:
     from smtp_shell.transcript.replay import play, screen_events
 
     if args.speed <= 0:
-        return _fail(f"--speed {args.speed:g} is not a speed; give a number above 0, e.g. --speed 2")
+        return fail(f"--speed {args.speed:g} is not a speed; give a number above 0, e.g. --speed 2")
     if args.idle_limit is not None and args.idle_limit < 0:
-        return _fail("--idle-limit must be 0 seconds or more, e.g. --idle-limit 2")
+        return fail("--idle-limit must be 0 seconds or more, e.g. --idle-limit 2")
     try:
         transcript = _read(args.file)
     except TranscriptError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     if args.against:
         if run_against is None:
-            return _fail("--against is not available here; run it as `smtp-shell replay FILE --against lab`")
+            return fail("--against is not available here; run it as `smtp-shell replay FILE --against lab`")
         return int(run_against(transcript, args))
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     interactive = stdin.isatty() and stdout.isatty()
     if args.step and not interactive:
-        return _fail("--step needs a terminal to press keys in; use --no-timing to print the whole session at once")
+        return fail("--step needs a terminal to press keys in; use --no-timing to print the whole session at once")
     console = make_console(args.no_color, file=stdout)
     renderer = Renderer(console, gloss=args.gloss)
     events = screen_events(transcript.events)
@@ -72,7 +67,7 @@ def _write(text: str, out: Path | None) -> int:
     try:
         Path(out).write_text(text, encoding="utf-8")
     except OSError as exc:
-        return _fail(f"cannot write {out} ({exc.strerror or exc}); choose a file in a folder you can write to")
+        return fail(f"cannot write {out} ({exc.strerror or exc}); choose a file in a folder you can write to")
     print(f"wrote {out}", file=sys.stderr)
     return int(ExitStatus.OK)
 
@@ -83,7 +78,7 @@ def cmd_export(args) -> int:
     try:
         transcript = _read(args.file)
     except TranscriptError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     return _write(export(transcript, args.format, gloss=args.gloss), args.output)
 
 
@@ -93,14 +88,14 @@ def cmd_report(args) -> int:
 
     folder = Path(args.folder)
     if not folder.is_dir():
-        return _fail(f"{folder} is not a folder; give the folder that holds the transcripts (.jsonl files)")
+        return fail(f"{folder} is not a folder; give the folder that holds the transcripts (.jsonl files)")
     summaries = collect(folder)
     if args.format == "csv":
         return _write(to_csv(summaries), args.output)
     if args.format == "json":
         return _write(to_json(summaries), args.output)
     if not summaries:
-        print(f"smtp-shell: {folder} holds no transcripts (.jsonl files); record one with --record FILE", file=sys.stderr)
+        log_error(f"{folder} holds no transcripts (.jsonl files); record one with --record FILE")
         return int(ExitStatus.OK)
     console = make_console(args.no_color)
     if not console.is_terminal:

@@ -22,7 +22,6 @@ import json
 
 FORMAT = "smtp-shell-transcript"
 VERSION = 1
-SECRET_PLACEHOLDER_NOTE = "AUTH secret not recorded"
 
 
 class TranscriptError(Exception):

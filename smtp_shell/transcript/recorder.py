@@ -216,11 +216,13 @@ class Recorder:
             words = command.args.split()
             self._auth_mech, self._auth_steps = (words[0].upper() if words else ""), 0
             initial = words[1] if len(words) > 1 else ""
-            hint = _INITIAL_HINTS.get(self._auth_mech or "", "initial-response")
+            hint = getattr(outgoing, "secret_kind", "") or _INITIAL_HINTS.get(self._auth_mech or "", "initial-response")
             event["text"] = self._scrub(mask_auth_command(real)[0]) if real else event["text"]
         else:
             initial = real.strip()
-            hint = self._secret_hint()
+            # The core names the secret from its session model; the recorder's own reading of the
+            # exchange stays as a second line of defence for callers that hand it plain lines.
+            hint = getattr(outgoing, "secret_kind", "") or self._secret_hint()
             if initial == "*":
                 hint = "cancel"
             event["text"] = REDACTED

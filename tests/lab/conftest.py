@@ -109,3 +109,18 @@ def wire():
     yield connect
     for w in opened:
         w.close()
+
+
+def eventually(check, timeout: float = 10.0, what: str = "the condition"):
+    """Poll `check()` until it returns something truthy (the server finishing work on its own
+    thread); that value, or an AssertionError after `timeout` seconds. No fixed sleeps."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} never happened within {timeout} s")
+        time.sleep(0.02)

@@ -12,6 +12,7 @@ import pytest
 
 from smtp_shell.lab import LabConfig, LabError, LabServer
 from smtp_shell.lab.mailbox import Mailbox, split_trace
+from tests.lab.conftest import eventually
 from tests.support.servers import PlainAiosmtpd
 
 MESSAGE = (b"From: Student <student@lab.test>\r\nTo: teacher@lab.test\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n"
@@ -167,9 +168,12 @@ def test_session_limit(make_lab, wire):
     assert third.reply().startswith("421 4.7.0") and third.closed()
     first.cmd("QUIT")
     assert first.closed()
-    time.sleep(0.2)
-    fourth = wire(lab)
-    assert fourth.reply().startswith("220")
+
+    def a_slot_is_free():  # the server notices the hang-up on its own thread
+        attempt = wire(lab)
+        return attempt.reply().startswith("220")
+
+    eventually(a_slot_is_free, what="a free session slot after QUIT")
 
 
 def test_command_limit(make_lab, wire):
@@ -180,6 +184,14 @@ def test_command_limit(make_lab, wire):
         assert w.cmd("NOOP").startswith("250")
     assert w.cmd("NOOP").startswith("421 4.7.0")
     assert w.closed()
+
+
+def _closed_logs(lab, count: int):
+    """The session logs, once there are `count` and each has its closing line; else None."""
+    logs = sorted(lab.log_dir.glob("*.log"))
+    if len(logs) == count and all(p.read_text(encoding="utf-8").rstrip().endswith("connection closed") for p in logs):
+        return logs
+    return None
 
 
 def test_session_log_masks_secrets(make_lab, wire):
@@ -200,8 +212,7 @@ def test_session_log_masks_secrets(make_lab, wire):
     w2.cmd("MAIL FROM:<alice@lab.test>")
     w2.cmd("QUIT")
     assert w.closed() and w2.closed()
-    time.sleep(0.2)
-    logs = sorted(lab.log_dir.glob("*.log"))
+    logs = eventually(lambda: _closed_logs(lab, 2), what="two closed session logs")
     assert len(logs) == 2  # no log for sessions that never sent a command
     text = "\n".join(p.read_text(encoding="utf-8") for p in logs)
     assert "C: EHLO student-pc" in text and "S: 250-PIPELINING" in text and "C: AUTH PLAIN ***" in text
@@ -220,8 +231,9 @@ def test_log_after_starttls_sees_plaintext(lab, wire):
     w.cmd("EHLO inside-tls")
     w.cmd("QUIT")
     assert w.closed()
-    time.sleep(0.2)
-    [log] = lab.log_dir.glob("*.log")
+    # (a TLS close waits for the client's close_notify, so wait for the log of the QUIT, not its end)
+    [log] = eventually(lambda: [p for p in lab.log_dir.glob("*.log") if "S: 221" in p.read_text(encoding="utf-8")],
+                       what="the session log of the QUIT")
     text = log.read_text(encoding="utf-8")
     assert "TLS started" in text and "C: EHLO inside-tls" in text
 

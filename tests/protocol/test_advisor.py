@@ -49,6 +49,10 @@ class Run:
         self.say("STARTTLS", b"220 2.0.0 go ahead\r\n")
         self.core.tls_started()
 
+    @property
+    def model(self):
+        return self.core.model
+
     def rules(self, text: str) -> list[str]:
         """The advice for `text` now, without sending it."""
         return [a.rule for a in advisor.check_before(self.core, text)]
@@ -309,6 +313,69 @@ def test_non_ascii_header_without_encoding():
     assert r.say("Comments: =?utf-8?q?caf=C3=A9?=") == []
     r.say("")
     assert r.say("Un café, s'il vous plaît.") == []  # body text may be anything
+
+
+def test_a_declined_line_does_not_count_as_sent():
+    """Asking about a line the student then declines (answers n) leaves the message as it was."""
+    r = in_data(["To: b@lab.test", "Subject: hi"])
+    assert r.rules("Hello teacher,") == ["body-in-headers", "missing-from", "missing-date"]  # declined: not sent
+    assert r.rules("Date: someday") == ["bad-date"]                                          # declined too
+    assert r.say("") == ["missing-from", "missing-date"]  # the header checks still fire afterwards
+
+
+def test_asking_twice_gives_the_same_advice():
+    r = in_data(GOOD_HEADERS)
+    assert r.rules("Hello,") == r.rules("Hello,") == ["body-in-headers"]
+
+
+def _smtputf8_data(mail: str = "MAIL FROM:<jürgen@lab.test> SMTPUTF8") -> Run:
+    r = Run()
+    r.say("EHLO me", b"250-lab.test\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n")
+    assert r.say(mail, b"250 ok\r\n") == []
+    assert r.say("RCPT TO:<zoë@lab.test>", b"250 ok\r\n") == []  # no UTF-8 warning inside SMTPUTF8
+    r.say("DATA", b"354 go ahead\r\n")
+    return r
+
+
+def test_no_utf8_warnings_inside_an_smtputf8_transaction():
+    r = _smtputf8_data()
+    for header in ["From: Jürgen <jürgen@lab.test>", "To: Zoë <zoë@lab.test>", "Subject: Grüße",
+                   "Date: Tue, 24 Nov 2026 19:01:02 +0000"]:
+        assert r.say(header) == [], header
+    assert r.model.smtputf8
+
+
+def test_smtputf8_also_counts_while_mail_is_still_in_flight():
+    r = ready()
+    r.say("EHLO me", b"250-lab.test\r\n250-PIPELINING\r\n250 SMTPUTF8\r\n")
+    r.say("MAIL FROM:<jürgen@lab.test> SMTPUTF8")  # pipelined: no reply yet
+    assert r.rules("RCPT TO:<zoë@lab.test>") == []
+
+
+def test_the_smtputf8_transaction_ends_with_the_message():
+    r = _smtputf8_data()
+    r.say("From: <jürgen@lab.test>")
+    r.say(".", b"250 ok\r\n")
+    assert r.rules("RCPT TO:<zoë@lab.test>") == ["rcpt-before-mail", "utf8-address"]
+    r.say("MAIL FROM:<a@lab.test>", b"250 ok\r\n")
+    assert r.rules("RCPT TO:<zoë@lab.test>") == ["utf8-address"]
+
+
+def test_a_refused_smtputf8_mail_starts_no_transaction():
+    r = ready()
+    r.say("MAIL FROM:<jürgen@lab.test> SMTPUTF8", b"555 5.5.4 SMTPUTF8 not supported\r\n")
+    assert not r.model.smtputf8
+
+
+def test_never_rfc2047_for_an_address():
+    r = in_data(["Subject: hi"])
+    [advice] = advisor.check_before(r.core, "From: Jürgen <jürgen@lab.test>")
+    assert advice.rule == "non-ascii-address"
+    assert "SMTPUTF8" in advice.message and "=?utf-8?" not in advice.message
+    [advice] = advisor.check_before(r.core, "To: zoë@lab.test")
+    assert advice.rule == "non-ascii-address"
+    [advice] = advisor.check_before(r.core, "To: Zoë <zoe@lab.test>")  # only the display name: 2047 is right
+    assert advice.rule == "non-ascii-header" and "=?utf-8?b?" in advice.message
 
 
 @pytest.mark.parametrize("value", ["24 November 2026 19:01:02 +0000", "Tue, 24 Nov 2026 19:01:02 CET",

@@ -39,7 +39,22 @@ def test_every_row_names_real_states():
 def test_docs_diagram_is_generated_from_the_table():
     from pathlib import Path
 
-    from smtp_shell.protocol.states import mermaid
+    from smtp_shell.protocol.states import page
 
     doc = (Path(__file__).parents[2] / "docs" / "states.md").read_text(encoding="utf-8")
-    assert mermaid() in doc, "docs/states.md is stale: regenerate it with python -m smtp_shell.protocol.states"
+    assert doc == page(), "docs/states.md is stale: python -m smtp_shell.protocol.states > docs/states.md"
+
+
+def test_421_closes_from_any_talking_state_by_its_own_row():
+    from smtp_shell.protocol.states import after_reply
+
+    for state, verb in [(State.CONNECTED, "<greeting>"), (State.MAIL, "RCPT"), (State.DATA, "<dot>"), (State.READY, None)]:
+        assert after_reply(state, verb, 421) is State.CLOSED, state
+    assert after_reply(State.MAIL, "RCPT", 450) is State.MAIL
+    assert any(verb == "<421>" for _f, verb, _c, _t in TRANSITIONS)
+
+
+def test_connection_events_are_rows_too():
+    assert next_state(State.DISCONNECTED, "<connect>", 2) is State.CONNECTED
+    assert next_state(State.TLS_PENDING, "<tls>", 2) is State.GREETED
+    assert all(next_state(s, "<lost>", 2) is State.DISCONNECTED for s in State)

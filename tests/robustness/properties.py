@@ -25,14 +25,6 @@ from smtp_shell.protocol.replies import Reply, ReplyParser
 from smtp_shell.protocol.session import ClientSession
 from smtp_shell.protocol.states import State
 
-
-def _optional(module: str):
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
-
-
 # ---- strategies -------------------------------------------------------------------------------
 
 CODES = st.integers(200, 559).filter(lambda c: (c // 10) % 10 <= 5)
@@ -122,10 +114,8 @@ def classify_describes_without_changing(text: str) -> None:
 
 def transcript_reader_never_raises_other_errors(data: bytes) -> None:
     """Any bytes as a transcript file: a Transcript or one TranscriptError sentence."""
-    reader = _optional("smtp_shell.transcript.reader")
-    fmt = _optional("smtp_shell.transcript.format")
-    if reader is None or fmt is None:
-        return
+    reader = importlib.import_module("smtp_shell.transcript.reader")
+    fmt = importlib.import_module("smtp_shell.transcript.format")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "fuzz.jsonl"
         path.write_bytes(data)
@@ -157,11 +147,9 @@ EVENT_LINES = st.lists(
 
 def transcript_events_round_trip(texts: list, data: bytes) -> None:
     """What the recorder writes (notes with any text, server bytes that are not UTF-8) reads back equal."""
-    recorder = _optional("smtp_shell.transcript.recorder")
-    reader = _optional("smtp_shell.transcript.reader")
-    fmt = _optional("smtp_shell.transcript.format")
-    if recorder is None or reader is None or fmt is None:
-        return
+    recorder = importlib.import_module("smtp_shell.transcript.recorder")
+    reader = importlib.import_module("smtp_shell.transcript.reader")
+    fmt = importlib.import_module("smtp_shell.transcript.format")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rt.jsonl"
         rec = recorder.Recorder(path, target="127.0.0.1:25")
@@ -177,9 +165,7 @@ def transcript_events_round_trip(texts: list, data: bytes) -> None:
 
 def lesson_loader_never_raises_other_errors(text: str) -> None:
     """Any text as a lesson file: a Lesson or one LessonError sentence naming the file."""
-    loader = _optional("smtp_shell.lessons.loader")
-    if loader is None:
-        return
+    loader = importlib.import_module("smtp_shell.lessons.loader")
     from smtp_shell.lessons.model import LessonError
     try:
         loader.parse_lesson(text, "fuzz.toml")

@@ -46,9 +46,9 @@ def write(path, header, events, tail: bytes = b"") -> None:
 
 @pytest.fixture(scope="module")
 def reader():
-    mod = pytest.importorskip("smtp_shell.transcript.reader")
-    fmt = pytest.importorskip("smtp_shell.transcript.format")
-    return mod.read_transcript, fmt.TranscriptError
+    from smtp_shell.transcript.format import TranscriptError
+    from smtp_shell.transcript.reader import read_transcript
+    return read_transcript, TranscriptError
 
 
 def test_the_reference_transcript_reads(tmp_path, reader):
@@ -184,7 +184,7 @@ LESSON_WRONG = [7, "", "x", True, [], [1, "a"], {}, {"nonsense": 1}, 3.5, -1, 10
 
 @pytest.fixture(scope="module")
 def lessons():
-    loader = pytest.importorskip("smtp_shell.lessons.loader", reason="the lesson loader is not written yet")
+    from smtp_shell.lessons import loader
     from smtp_shell.lessons.model import LessonError
     return loader, LessonError
 

@@ -14,9 +14,9 @@ import pytest
 
 from smtp_shell.protocol.states import State
 from tests.certs import server_context
-from tests.robustness.harness import run_repl
 from tests.robustness.hostile import closes_after_starttls_220, greets_then_silent, never_greets
 from tests.shell.helpers import env
+from tests.support.repl import run_repl
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -9,8 +9,8 @@ import pytest
 from smtp_shell.protocol.states import State
 from smtp_shell.status import ExitStatus
 from tests.robustness.conftest import assert_clean, batch, errors
-from tests.robustness.harness import run_repl
 from tests.shell.helpers import MESSAGE_LINES
+from tests.support.repl import run_repl
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -5,59 +5,24 @@ and on the session's state, not on terminal bytes."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
 
 import pytest
-from prompt_toolkit.history import InMemoryHistory
-from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
 
 from smtp_shell.protocol.states import State
-from smtp_shell.render import make_console
 from smtp_shell.shell.options import SessionOptions
-from smtp_shell.shell.repl import repl_session
+from tests.support.repl import Repl
 
 
-class ReplHarness:
+class ReplHarness(Repl):
+    """The shared harness (tests/support/repl.py), typed at through the input it yields."""
+
     def __init__(self, options: SessionOptions) -> None:
-        self.options = options
-        self.buffer = io.StringIO()
-        self.console = make_console(file=self.buffer, width=200)
-        self.shell = None
-
-    @property
-    def screen(self) -> str:
-        return self.buffer.getvalue()
-
-    async def until(self, text: str, timeout: float = 10.0, start: int = 0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while text not in self.screen[start:]:
-            if loop.time() > deadline:
-                raise AssertionError(f"{text!r} never appeared; screen:\n{self.screen}")
-            await asyncio.sleep(0.02)
+        super().__init__(options=options, width=200)
 
     async def type(self, inp, line: str, expect: str, timeout: float = 10.0) -> None:
         mark = len(self.screen)
         inp.send_text(line + "\r")
         await self.until(expect, timeout, start=mark)
-
-    def ready(self, shell) -> None:
-        self.shell = shell
-
-    @contextlib.asynccontextmanager
-    async def session(self):
-        """The real REPL on a pipe input, running until the test types :quit; yields the input."""
-        with create_pipe_input() as inp:
-            self.task = asyncio.create_task(repl_session(self.options, input=inp, output=DummyOutput(),
-                                                         console=self.console, history=InMemoryHistory(),
-                                                         on_ready=self.ready))
-            await self.until("<-  220 ")
-            yield inp
-
-    async def finished(self) -> int:
-        return await asyncio.wait_for(self.task, 10)
 
 
 def run(coro):
@@ -139,3 +104,29 @@ def test_a_pasted_message_body_is_sent_line_by_line_up_to_the_lone_dot(aiosmtpd_
 
     run(scenario())
     assert aiosmtpd_server.messages == [b"Subject: pasted\r\n\r\nfirst\r\n.second\r\n"]
+
+
+@pytest.mark.timeout(60)
+def test_a_declined_line_is_not_counted_and_the_header_checks_still_fire(aiosmtpd_server):
+    """Answering n to a warning keeps the line out of the message, and out of the advisor's memory."""
+    h = ReplHarness(SessionOptions(host="127.0.0.1", port=aiosmtpd_server.port, timeout=5))
+
+    async def scenario():
+        async with h.session() as inp:
+            await h.type(inp, "EHLO me", "<-  250 ")
+            await h.type(inp, "MAIL FROM:<a@lab.test>", "<-  250 ")
+            await h.type(inp, "RCPT TO:<b@lab.test>", "<-  250 ")
+            await h.type(inp, "DATA", "DATA mode")
+            await h.type(inp, "Subject: declined", " -> Subject: declined")
+            await h.type(inp, "Hello teacher,", "looks like body text")  # a body line too early: a warning
+            await h.type(inp, "n", "not sent")                           # declined; it comes back to edit
+            mark = len(h.screen)
+            await h.type(inp, "\x15", "without a From: line")  # Ctrl-U clears it; the blank line ends the headers
+            assert "without a Date: line" in h.screen[mark:]
+            await h.type(inp, "", " -> ")                   # send it anyway
+            await h.type(inp, ".", "Message accepted")
+            await h.type(inp, "\x15:quit", "<-  221 ")  # Ctrl-U first: the REPL may offer the declined line again
+            assert await h.finished() == 0
+
+    run(scenario())
+    assert aiosmtpd_server.messages == [b"Subject: declined\r\n\r\n"]

@@ -206,7 +206,7 @@ def test_compose_in_data_mode_sends_the_message(aiosmtpd_server, tmp_path):
         assert "multipart/mixed" in out and "multipart/alternative" in out and "attachment 'chart.png'" in out
         assert "more lines like these" in out
         assert " -> Subject: =?utf-8?" in out and "Message accepted" in out
-        assert s.driver.core.state is State.READY and "composed" not in s.shell.extras
+        assert s.driver.core.state is State.READY and s.shell.composed is None
         await s.close()
 
     run(scenario())
@@ -228,7 +228,7 @@ def test_compose_first_then_type_the_envelope_then_compose_send(aiosmtpd_server)
         out = await s.run(":compose")
         assert "Cannot read no-such-file.bin" in out
         assert "to send it, type: MAIL FROM:<student@lab.test>  |  RCPT TO:<teacher@lab.test>  |  DATA" in out
-        assert s.driver.core.state is State.READY and "composed" in s.shell.extras
+        assert s.driver.core.state is State.READY and s.shell.composed is not None
         await s.driver.send("MAIL FROM:<student@lab.test>")
         assert "type: RCPT TO:<teacher@lab.test>  |  DATA  |  then :compose send" in await s.run(":compose show")
         for line in ("RCPT TO:<teacher@lab.test>", "DATA"):

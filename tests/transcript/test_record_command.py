@@ -45,9 +45,9 @@ def test_stop_without_recording(aiosmtpd_server, tmp_path):
 
 def test_toolbar_label(tmp_path):
     rec = Recorder(tmp_path / "x.jsonl")
-    shell = SimpleNamespace(extras={})
+    shell = SimpleNamespace(recording=None)
     show_in_toolbar(rec)(shell)
-    assert shell.extras["recording"] == "● rec x.jsonl"
+    assert shell.recording == "● rec x.jsonl"
     rec.close()
 
 

@@ -1,10 +1,15 @@
-"""The real REPL in-process for robustness tests: prompt_toolkit's pipe input, a dummy output,
-and a rich console writing to a buffer (the same approach as tests/shell/test_repl_inprocess.py,
-kept here so this suite does not depend on another test module)."""
+"""The one in-process REPL harness: the real REPL on prompt_toolkit's pipe input and a dummy
+output, with a rich console writing to a buffer. Tests assert on what the student would see
+(`screen`) and on the session (`driver`, `shell`), never on terminal bytes.
+
+`run_repl(server, scenario)` runs a scenario and checks the REPL never crashed nor leaked a
+raw escape; `Repl.session()` is the same start-up as a context manager for tests that drive
+it step by step (tests/shell/test_repl_inprocess.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import re
 
@@ -18,10 +23,11 @@ from smtp_shell.shell.repl import repl_session
 
 
 class Repl:
-    def __init__(self, server, timeout: float = 1.0, **options) -> None:
-        self.options = SessionOptions(host=server.host, port=server.port, timeout=timeout, **options)
+    def __init__(self, server=None, timeout: float = 1.0, *, options: SessionOptions | None = None, width: int = 250,
+                 **more) -> None:
+        self.options = options or SessionOptions(host=server.host, port=server.port, timeout=timeout, **more)
         self.buffer = io.StringIO()
-        self.console = make_console(file=self.buffer, width=250)
+        self.console = make_console(file=self.buffer, width=width)
         self.shell = None
         self.inp = None
         self.task: asyncio.Task | None = None
@@ -74,36 +80,47 @@ class Repl:
         return await asyncio.wait_for(self.task, 10)
 
 
+    @contextlib.asynccontextmanager
+    async def session(self, listeners=()):
+        """The REPL running on a pipe input until the scenario ends (then :quit); yields the input."""
+        with create_pipe_input() as inp:
+            self.inp = inp
+            self.task = asyncio.create_task(repl_session(
+                self.options, input=inp, output=DummyOutput(), console=self.console, history=InMemoryHistory(),
+                listeners=listeners, on_ready=lambda shell: setattr(self, "shell", shell)))
+            try:
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 15
+                while self.shell is None:
+                    if self.task.done():
+                        self.task.result()
+                        raise AssertionError(f"the REPL ended before it was ready:\n{self.screen}")
+                    if loop.time() > deadline:
+                        raise AssertionError(f"the REPL never got ready:\n{self.screen}")
+                    await asyncio.sleep(0.02)
+                yield inp
+            finally:
+                if not self.task.done():
+                    inp.send_text(":quit\r")
+                    try:
+                        await asyncio.wait_for(asyncio.shield(self.task), 8)
+                    except TimeoutError:
+                        self.task.cancel()
+                    except Exception:
+                        pass
+
+    async def finished(self) -> int:
+        """The REPL's exit status once it ends by itself (after :quit)."""
+        return await asyncio.wait_for(self.task, 10)
+
+
 def run_repl(server, scenario, timeout: float = 1.0, limit: float = 40, **options) -> Repl:
     """Start the REPL against `server`, run `await scenario(repl)`, then make sure the REPL ends."""
     repl = Repl(server, timeout, **options)
 
     async def main():
-        with create_pipe_input() as inp:
-            repl.inp = inp
-            repl.task = asyncio.create_task(repl_session(
-                repl.options, input=inp, output=DummyOutput(), console=repl.console, history=InMemoryHistory(),
-                on_ready=lambda shell: setattr(repl, "shell", shell)))
-            try:
-                loop = asyncio.get_running_loop()
-                deadline = loop.time() + 15
-                while repl.shell is None:
-                    if repl.task.done():
-                        repl.task.result()
-                        raise AssertionError(f"the REPL ended before it was ready:\n{repl.screen}")
-                    if loop.time() > deadline:
-                        raise AssertionError(f"the REPL never got ready:\n{repl.screen}")
-                    await asyncio.sleep(0.02)
-                await scenario(repl)
-            finally:
-                if not repl.task.done():
-                    inp.send_text(":quit\r")
-                    try:
-                        await asyncio.wait_for(asyncio.shield(repl.task), 8)
-                    except TimeoutError:
-                        repl.task.cancel()
-                    except Exception:
-                        pass
+        async with repl.session():
+            await scenario(repl)
 
     asyncio.run(asyncio.wait_for(main(), limit))
     assert "Internal error" not in repl.screen, repl.screen

@@ -1,0 +1,79 @@
+"""Every private aiosmtpd name the lab relies on, in this one module, given a public name.
+
+aiosmtpd's public extension points (handler `handle_*` hooks, `authenticator`, the constructor's
+limits) cover most of what the lab does. A few things they do not: saying `421` before an
+idle timeout closes the connection, refusing or delaying the greeting, treating a whole line as
+activity, hanging up in the middle of DATA, and wrapping every command (limits, scripted
+delays). For those, `HookedSMTP` overrides or calls aiosmtpd internals and offers plain methods
+instead; `lab/session.py` uses only those. aiosmtpd is pinned (`>=1.4.6,<1.5`) and
+`tests/lab/test_aiosmtpd_hooks.py` fails loudly, naming the missing name, when a release renames
+one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+
+# Methods of aiosmtpd.smtp.SMTP the lab overrides or calls.
+PRIVATE_METHODS = ("_handle_client", "_timeout_cb", "_reset_timeout")
+# Attributes of an SMTP instance the lab reads (`_reader` exists once a connection is made).
+PRIVATE_ATTRIBUTES = ("_smtp_methods", "_handler_coroutine", "_reader")
+# What aiosmtpd's @syntax decorator sets on an smtp_* method; HELP lists and explains by them.
+SYNTAX_ATTRIBUTES = ("__smtp_syntax__", "__smtp_syntax_extended__", "__smtp_syntax_when__")
+
+Command = Callable[[str], Awaitable[Any]]
+
+
+class HookedSMTP(SMTP):
+    """aiosmtpd's SMTP with the private hooks the lab needs, under public names."""
+
+    # -- hooks a subclass overrides -----------------------------------------------------------
+    async def before_greeting(self) -> bool:
+        """Runs before the 220 greeting; return False when the connection was answered and closed."""
+        return True
+
+    def before_idle_close(self) -> None:
+        """Runs when the idle timeout fires, just before aiosmtpd closes the connection."""
+
+    # -- what aiosmtpd keeps private ----------------------------------------------------------
+    async def _handle_client(self) -> None:
+        if await self.before_greeting():
+            await super()._handle_client()
+
+    def _timeout_cb(self) -> None:
+        self.before_idle_close()
+        super()._timeout_cb()
+
+    def still_active(self) -> None:
+        """Restart the idle timer (the client did something)."""
+        self._reset_timeout()
+
+    def wrap_commands(self, wrap: Callable[[str, Command], Command]) -> None:
+        """Replace every `smtp_VERB` handler with `wrap(VERB, handler)`, keeping what HELP reads."""
+        self._smtp_methods = {verb: _keep_syntax(verb, method, wrap(verb, method))
+                              for verb, method in self._smtp_methods.items()}
+
+    async def read_client_line(self, timeout: float) -> bytes:
+        """Read one line the client sent, outside the command loop (used while dropping DATA)."""
+        return bytes(await asyncio.wait_for(self._reader.readuntil(b"\r\n"), timeout=timeout))
+
+    def stop_command_loop(self) -> None:
+        """Stop handling commands on this connection (before closing it without a reply)."""
+        if self._handler_coroutine is not None:
+            self._handler_coroutine.cancel()
+
+
+def _keep_syntax(verb: str, method: Command, wrapper: Command) -> Command:
+    """`wrapper` carrying `method`'s name, docs and HELP syntax; an override without a @syntax of
+    its own (smtp_EHLO, smtp_AUTH, ...) gets the syntax aiosmtpd declared on the method it overrides."""
+    functools.update_wrapper(wrapper, method)
+    stock = getattr(SMTP, f"smtp_{verb}", None)
+    for attr in SYNTAX_ATTRIBUTES:
+        if getattr(wrapper, attr, None) is None and stock is not None and hasattr(stock, attr):
+            setattr(wrapper, attr, getattr(stock, attr))
+    return wrapper

@@ -1,0 +1,53 @@
+"""Run one session, the one way: batch mode or the REPL, with its listeners, a transcript closed
+with the session's exit status, and a last line saying where that transcript is.
+
+The default command, `connect` and lessons all come here, so recording, batch detection and the
+closing message cannot drift apart between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from smtp_shell.shell.options import SessionOptions
+from smtp_shell.status import ExitStatus, log_error
+from smtp_shell.transcript.recorder import Recorder
+
+
+def run_session(options: SessionOptions, *, batch: bool, console: Any = None, listeners: Sequence[Any] = (),
+                recorder: Recorder | None = None, on_ready: Callable[[Any], None] | None = None,
+                on_end: Callable[[int], None] | None = None) -> int:
+    """The exit status of one session. Batch mode when asked or when stdin is not a terminal.
+
+    `listeners` see everything the screen shows (put `recorder` among them to record);
+    `on_ready(shell)` runs once the REPL is up; `on_end(status)` runs after the recorder is
+    closed and before the line naming the transcript.
+    """
+    status: int = ExitStatus.ERROR
+    try:
+        if batch or not sys.stdin.isatty():
+            from smtp_shell.shell.batch import run_batch
+
+            status = run_batch(options, console=console, listeners=listeners)
+        else:
+            from smtp_shell.shell.recording import show_in_toolbar
+            from smtp_shell.shell.repl import repl_session
+
+            def ready(shell: Any) -> None:
+                if recorder is not None:
+                    show_in_toolbar(recorder)(shell)
+                if on_ready is not None:
+                    on_ready(shell)
+
+            status = asyncio.run(repl_session(options, console=console, listeners=listeners, on_ready=ready))
+        return status
+    finally:
+        if recorder is not None:
+            recorder.close(status)
+        if on_end is not None:
+            on_end(status)
+        if recorder is not None:
+            log_error(f"the transcript is in {recorder.path}")
