@@ -209,6 +209,6 @@ async def _run(shell, args: str) -> None:
     if len(lines) > RUN_LINES:
         shell.driver.note(f"│ ... {len(lines) - RUN_LINES} more lines")
     shell.driver.note(ended)
-    lesson = shell.extras.get("lesson") or next((x for x in shell.driver.listeners if hasattr(x, "client_ran")), None)
+    lesson = shell.lesson or next((x for x in shell.driver.listeners if hasattr(x, "client_ran")), None)
     if lesson is not None:
         lesson.client_ran()
