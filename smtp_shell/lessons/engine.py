@@ -41,6 +41,7 @@ class LessonEngine(Listener):
         self.driver = None
         self.shell = None
         self.lab_reset = None   # set when the lesson runs its own lab server: :restart resets its state
+        self._claimed: object = None   # the reply event that passed the last step
         self._clock = clock
         self.log: list[tuple[int, str, str]] = []   # (step number, "pass"|"fail"|"hint"|"skip", text)
         self._reset()
@@ -104,6 +105,10 @@ class LessonEngine(Listener):
     def closed(self, reason: str) -> None:
         self.facts.connection_changed()
 
+    def claims(self, event: object) -> bool:
+        """This reply passed a step: the step's own notice explains it (no generic hint beside it)."""
+        return event is not None and event is self._claimed
+
     def client_ran(self) -> None:
         """The student's own program ran against the lab (:run): the step may read what it did."""
         self._offer(Happening("client"))
@@ -140,6 +145,7 @@ class LessonEngine(Listener):
         if outcome is None or outcome.progress:
             return
         if outcome.passed:
+            self._claimed = event
             self._passed(outcome.reason)
             return
         if outcome.code is None and event is not None and event.reply.klass in (4, 5):

@@ -317,14 +317,16 @@ class SessionDriver:
         reply = event.reply
         tls = self.core.tls
         self.show("reply", reply, tls, event.challenge)
-        for advice in advisor.hints_after(self.core, event):
-            self.hint(advice.message)
         if event.kind == "response" and self._annotate_replies > 0:
             self._annotate_replies -= 1
             answered = event.command.text if event.command else event.verb
             self.note(f"  ↳ that answers {answered}")
-        # listeners (a lesson) judge the reply once everything about it is on the screen
+        # listeners (a lesson) judge the reply once it and what it answers are on the screen
         self._each("server_reply", event, tls=tls)
+        # a reply a lesson step asked for is explained by the step, not by a generic hint
+        if not any(getattr(x, "claims", lambda _e: False)(event) for x in self.listeners):
+            for advice in advisor.hints_after(self.core, event):
+                self.hint(advice.message)
         if reply.klass == 5:
             self.saw_5xx = True
         if event.kind == "greeting":

@@ -97,7 +97,7 @@ def test_ehlo_where_helo_was_asked_gets_a_nudge_not_silence(tmp_path, cert_dir):
 
 @pytest.mark.timeout(60)
 def test_an_auth_answer_refused_with_501_shows_no_raw_placeholder(tmp_path, cert_dir):
-    lines = golden_until("auth", 4) + ["AUTH LOGIN", "not base64!"]
+    lines = golden_until("auth", 4) + ["RSET", "AUTH LOGIN", "not base64!"]
     _, texts, screen = feedback("auth", lines, tmp_path, cert_dir, 4)
     assert texts, screen
     assert "<auth>" not in screen and "your answer to its AUTH question" in texts[0]
@@ -113,3 +113,19 @@ def test_a_predict_step_asks_first_and_counts_right_and_wrong_predictions(tmp_pa
     assert "✓ you predicted 5xx; the server said 550." in screen
     assert engine.predictions[:2] == [("250", 503), ("5xx", 550)]
     assert engine.states[:2] == ["passed", "passed"]
+
+
+@pytest.mark.timeout(60)
+def test_a_reply_the_step_asked_for_gets_the_steps_words_not_a_contradicting_generic_hint(tmp_path, cert_dir):
+    engine, screen = run_batch(BY_ID["auth"], ["EHLO student.example", "AUTH LOGIN"], tmp_path, cert_dir)
+    assert engine.states[0] == "passed", screen
+    assert "538" in screen and "hint:" not in screen.split("538", 1)[1].split("step 1 passed", 1)[0]
+    assert "send STARTTLS, then EHLO again, then try this again" not in screen
+
+
+@pytest.mark.timeout(60)
+def test_a_refusal_the_step_did_not_ask_for_still_gets_its_hint_after_the_feedback(tmp_path, cert_dir):
+    _, texts, screen = feedback("first-message", golden_until("first-message", 3) + ["RCPT TO:<nobody@lab.test>"],
+                                tmp_path, cert_dir, 3)
+    assert texts and "hint: That mailbox is unknown here" in screen
+    assert screen.index("✗ step 3, attempt 1") < screen.index("hint: That mailbox is unknown here")
