@@ -27,7 +27,7 @@ TARGET = ">= 0.8, 0 lost, board gap <= 2 s"
 class WebLab(LabProcess):
     def __init__(self, work, env, mailbox, port, web_port: int | None, max_sessions: int) -> None:
         super().__init__(work, env, mailbox, port)
-        self.cmd += ["--max-sessions", str(max_sessions)]
+        self.cmd += ["--max-sessions", str(max_sessions), "--max-per-address", str(max_sessions)]
         self.web_port = web_port
         if web_port is not None:
             self.cmd += ["--web", f"127.0.0.1:{web_port}"]

@@ -195,7 +195,8 @@ class LabProcess(ServerProcess):
     """The real `smtp-shell lab` command (STARTTLS, AUTH, mailbox on disk)."""
 
     def __init__(self, work: Path, env: dict, mailbox: Path, port: int) -> None:
-        super().__init__([*smtp_shell_cmd(), "lab", "--listen", f"127.0.0.1:{port}", "--mailbox", str(mailbox)],
+        super().__init__([*smtp_shell_cmd(), "lab", "--listen", f"127.0.0.1:{port}", "--mailbox", str(mailbox),
+                          "--max-per-address", "1000"],
                          env, "smtp-shell lab server listening on", work / f"lab-{port}.out")
         self.mailbox = mailbox
         self.cert = Path(env["SMTP_SHELL_HOME"]) / "lab" / "lab-cert.pem"

@@ -25,6 +25,7 @@ The module imports nothing from the package, so every layer may use it.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 
 # -- HOST[:PORT] ---------------------------------------------------------------------------
@@ -68,6 +69,16 @@ def format_hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def is_loopback(host: str) -> bool:
+    """`localhost`, 127.0.0.0/8 or ::1: only this machine can reach a server listening there."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 # -- hostile text ----------------------------------------------------------------------------
 
 
@@ -107,3 +118,8 @@ def escape(text: str, keep_newlines: bool = False) -> str:
     if text.isprintable():  # the common case, decided in C: nothing to escape
         return text
     return "".join(piece for piece, _ in escape_pieces(text, keep_newlines))
+
+
+def escape_bytes(data: bytes, keep_newlines: bool = False) -> str:
+    """Bytes as they arrived: UTF-8 where they are, every other byte and control shown (`\\xff`)."""
+    return escape(data.decode("utf-8", "surrogateescape"), keep_newlines)

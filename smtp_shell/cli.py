@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from smtp_shell import __version__
-from smtp_shell.address import parse_hostport
+from smtp_shell.address import format_hostport, parse_hostport
 from smtp_shell.environment import Environment
 from smtp_shell.status import ExitStatus, fail
 
@@ -65,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--listen", default="127.0.0.1:8025", metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8025)")
     p.add_argument("--tls-port", type=int, default=None, metavar="PORT", help="also serve implicit TLS on this port")
     p.add_argument("--mailbox", type=Path, default=None, metavar="DIR", help="where received mail is saved")
-    p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD", help="a lab account (repeatable)")
+    p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD",
+                   help="a lab account (repeatable); NAME alone takes the password from $SMTP_SHELL_LAB_PASSWORD, "
+                        "which (unlike the command line) other users cannot see in ps")
+    p.add_argument("--user-file", type=Path, default=None, metavar="FILE",
+                   help="lab accounts from a file of NAME:PASSWORD lines (keeps passwords out of ps)")
     p.add_argument("--allow-plain-auth", action="store_true", help="allow AUTH before STARTTLS (to show why it is dangerous)")
     p.add_argument("--faults", type=Path, default=None, metavar="FILE", help="scripted faults (TOML)")
     p.add_argument("--profile", choices=PROFILES, default="lab",
@@ -102,6 +106,9 @@ def _add_classroom_options(p: argparse.ArgumentParser) -> None:
                    help="on the class board, rows without progress for M minutes stand out (default 5)")
     p.add_argument("--max-sessions", type=int, default=100, metavar="N",
                    help="concurrent SMTP sessions before new ones get 421 (default 100)")
+    p.add_argument("--max-per-address", type=int, default=None, metavar="N",
+                   help="concurrent sessions from one client address before it gets 421 (default 50; "
+                        "raise it for a class behind one NAT address or a load generator)")
 
 
 def _add_lesson_parser(sub) -> None:
@@ -272,7 +279,7 @@ def _cmd_default(args) -> int:
             except Exception as exc:  # ClassroomError: one sentence
                 return fail(str(exc))
             print(f"Lab web view: {classroom.view.url if classroom.view else '(not started)'}")
-        print(f"Lab server on {server.host}:{server.port}; received mail is saved in {server.mailbox} "
+        print(f"Lab server on {format_hostport(server.host, server.port)}; received mail is saved in {server.mailbox} "
               f"(log in as {server.default_account_hint()}).")
         options = _session_options(args, server.host, server.port, lab_cafile=server.cert_path,
                                    lab_mailbox=server.mailbox)

@@ -1,9 +1,10 @@
 """Where smtp-shell keeps the user's data, and the one way it writes a file safely.
 
-One function decides the folder so every part agrees. `SMTP_SHELL_HOME` overrides it (tests
-and classrooms use that); otherwise platformdirs names the platform's usual per-user data
-folder (`~/.local/share/smtp-shell` or `$XDG_DATA_HOME/smtp-shell`, `~/Library/Application
-Support/smtp-shell`, `%LOCALAPPDATA%\\smtp-shell`).
+Everything here is private to its owner on POSIX (files 0600, folders 0700): the history, the
+lab's key and session logs hold what students typed and sent. One function decides the folder
+so every part agrees. `SMTP_SHELL_HOME` overrides it (tests and classrooms use that); otherwise
+platformdirs names the platform's usual per-user data folder (`~/.local/share/smtp-shell` or
+`$XDG_DATA_HOME/smtp-shell`, `~/Library/Application Support/smtp-shell`, `%LOCALAPPDATA%\\smtp-shell`).
 
 `atomic_write` replaces a file in one step: a reader (or a crash) sees the old file or the new
 one, never half of it.
@@ -22,14 +23,55 @@ def data_dir() -> Path:
     """The per-user data folder, created if missing."""
     override = os.environ.get("SMTP_SHELL_HOME")
     base = Path(override) if override else Path(platformdirs.user_data_dir("smtp-shell", appauthor=False))
-    base.mkdir(parents=True, exist_ok=True)
-    return base
+    return private_dir(base)
+
+
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+
+def private_dir(path: Path, *, ours: bool = True) -> Path:
+    """Create `path` (and its parents) readable by the owner only. A folder that is `ours`
+    (smtp-shell's own) is made 0700 even if it existed; one the user named keeps its mode
+    unless smtp-shell creates it now."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    if ours and os.name == "posix":
+        try:
+            os.chmod(path, PRIVATE_DIR)
+        except OSError:
+            pass  # not our folder to change: what is written inside is still 0600
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Make sure `path` exists and is readable by the owner only (0600 on POSIX)."""
+    path = Path(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+    os.close(fd)
+    if os.name == "posix":
+        os.chmod(path, PRIVATE_FILE)
+    return path
+
+
+def open_private(path: Path, mode: str = "a", *, exclusive: bool = False, **kwargs):
+    """`open(path, mode)` for a text file that is created 0600 (never readable by others, even
+    for the instant between creating and chmod)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else 0)
+    flags |= os.O_APPEND if mode.startswith("a") else (0 if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, PRIVATE_FILE)
+    try:
+        if os.name == "posix":
+            os.fchmod(fd, PRIVATE_FILE)
+        return os.fdopen(fd, mode if not exclusive else "w", **kwargs)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write `data` to `path` through a temporary file in the same folder, synced, then renamed
     over it; `private` makes the file readable by its owner only (a key). Raises OSError."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)  # a folder made now is private
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -50,9 +92,7 @@ def history_file() -> Path:
 
 def lab_dir() -> Path:
     """Certificate, key and default mailbox of the lab server live here."""
-    path = data_dir() / "lab"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(data_dir() / "lab")
 
 
 def default_mailbox() -> Path:

@@ -222,7 +222,7 @@ class Renderer:
 
         text = decode_server_text(data[:300]) + (" …" if len(data) > 300 else "")
         line = Text("<!  ", style=rich_style("error"))
-        line.append(f"{label}: ", style=rich_style("error"))
+        line.append_text(visible(f"{label}: ", rich_style("error")))  # a label can come from a file
         line.append_text(visible(text))
         self._emit(line)
 

@@ -90,6 +90,11 @@ _UNTRUSTED_CODES = frozenset({
 _HOSTNAME_CODES = frozenset({_V_HOSTNAME_MISMATCH, _V_EMAIL_MISMATCH, _V_IP_ADDRESS_MISMATCH})
 
 # OpenSSL reasons meaning "the peer's bytes are not TLS records" (it answered in plaintext).
+# The server speaks TLS, but only a version this client refuses (SSL 3, TLS 1.0, TLS 1.1).
+_OLD_TLS_REASONS = frozenset({
+    "TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "WRONG_SSL_VERSION",
+    "VERSION_TOO_LOW", "SSLV3_ALERT_HANDSHAKE_FAILURE_PROTOCOL_VERSION",
+})
 _NOT_TLS_REASONS = frozenset({
     "WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE",
     "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST", "HTTPS_PROXY_REQUEST",
@@ -656,6 +661,12 @@ class Connection:
         except ssl.SSLError as exc:
             if not implicit and _is_reset(exc):
                 raise self._closed_instead_of_tls() from None
+            if exc.reason in _OLD_TLS_REASONS:
+                raise TransportError(
+                    ErrorKind.TLS_HANDSHAKE,
+                    f"{self.where} offers only an old TLS version ({_reason(exc)}); smtp-shell needs TLS 1.2 or "
+                    f"newer, as every current mail client does. The server speaks TLS, so dropping --tls or "
+                    f"STARTTLS would not help: its TLS configuration must be updated.") from None
             if exc.reason in _NOT_TLS_REASONS:
                 if implicit:
                     raise self._tls_on_plain_port() from None

@@ -64,3 +64,10 @@ def test_cr_is_shown_even_where_newlines_are_kept():
 
 def test_printable_text_is_untouched():
     assert escape("Grüße, 世界 — ok") == "Grüße, 世界 — ok"
+
+
+def test_loopback_is_told_the_same_everywhere():
+    from smtp_shell.address import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1") and not is_loopback("lab.test")

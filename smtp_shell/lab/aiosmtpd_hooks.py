@@ -4,7 +4,8 @@ aiosmtpd's public extension points (handler `handle_*` hooks, `authenticator`, t
 limits) cover most of what the lab does. A few things they do not: saying `421` before an
 idle timeout closes the connection, refusing or delaying the greeting, treating a whole line as
 activity, hanging up in the middle of DATA, and wrapping every command (limits, scripted
-delays). For those, `HookedSMTP` overrides or calls aiosmtpd internals and offers plain methods
+delays), and reading DATA with the line length enforced while reading (lab/limits.py). For those,
+`HookedSMTP` overrides or calls aiosmtpd internals and offers plain methods
 instead; `lab/session.py` uses only those. aiosmtpd is pinned (`>=1.4.6,<1.5`) and
 `tests/lab/test_aiosmtpd_hooks.py` fails loudly, naming the missing name, when a release renames
 one of them.
@@ -17,10 +18,10 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import MISSING, SMTP
 
 # Methods of aiosmtpd.smtp.SMTP the lab overrides or calls.
-PRIVATE_METHODS = ("_handle_client", "_timeout_cb", "_reset_timeout")
+PRIVATE_METHODS = ("_handle_client", "_timeout_cb", "_reset_timeout", "_set_post_data_state", "_call_handler_hook")
 # Attributes of an SMTP instance the lab reads (`_reader` exists once a connection is made).
 PRIVATE_ATTRIBUTES = ("_smtp_methods", "_handler_coroutine", "_reader")
 # What aiosmtpd's @syntax decorator sets on an smtp_* method; HELP lists and explains by them.
@@ -61,6 +62,24 @@ class HookedSMTP(SMTP):
     async def read_client_line(self, timeout: float) -> bytes:
         """Read one line the client sent, outside the command loop (used while dropping DATA)."""
         return bytes(await asyncio.wait_for(self._reader.readuntil(b"\r\n"), timeout=timeout))
+
+    async def read_data_piece(self) -> bytes:
+        """The next piece of message text after 354: a whole line with its CRLF, or, for a line
+        longer than the reader's limit, only what is buffered of it (the caller decides what to
+        keep; aiosmtpd's own DATA keeps every piece of an over-long line until it ends)."""
+        try:
+            return bytes(await self._reader.readuntil(b"\r\n"))
+        except asyncio.LimitOverrunError as exc:
+            return bytes(await self._reader.read(exc.consumed))
+
+    async def call_data_hook(self) -> str | None:
+        """The handler's `handle_DATA` reply for the envelope as it stands (None: no such hook)."""
+        status = await self._call_handler_hook("DATA")
+        return None if status is MISSING else str(status)
+
+    def end_of_data(self) -> None:
+        """Forget the envelope after a message (taken or refused), as aiosmtpd's DATA does."""
+        self._set_post_data_state()
 
     def stop_command_loop(self) -> None:
         """Stop handling commands on this connection (before closing it without a reply)."""

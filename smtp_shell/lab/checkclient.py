@@ -17,6 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from smtp_shell.address import format_hostport
+from smtp_shell.status import fail, log_error
+
 GREETING_DELAY = 0.5  # seconds: long enough to catch a client that does not read the greeting
 EXIT_FAILED = 1
 EXIT_NO_SESSION = 5
@@ -58,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
         faults = Faults.from_toml(args.faults) if args.faults else Faults()
         items = load_rubric(args.rubric) if args.rubric else DEFAULT_ITEMS
     except (ValueError, AccountError, FaultsError, RubricError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     if args.sessions < 1:
-        return _fail(f"--sessions {args.sessions} must be 1 or more")
+        return fail(f"--sessions {args.sessions} must be 1 or more")
     if faults.delay_seconds <= 0:
         faults.delay_seconds, faults.delay_verbs = GREETING_DELAY, ["GREETING"]
     tracker = SessionTracker()
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         server.start()
     except LabError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     judged: list = []
     try:
         _banner(server, args, sys.stderr if args.json else sys.stdout)
@@ -97,19 +100,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_text(grades, args)
     if len(grades) < args.sessions:
-        print(f"smtp-shell: {len(grades)} of {args.sessions} session(s) arrived; run your client against "
-              f"{server.host}:{server.port}", file=sys.stderr)
+        log_error(f"{len(grades)} of {args.sessions} session(s) arrived; run your client against "
+                  f"{format_hostport(server.host, server.port)}")
         return EXIT_NO_SESSION
     return 0 if all(g.passed for _, _, g in grades) else EXIT_FAILED
 
 
-def _fail(message: str) -> int:
-    print(f"smtp-shell: {message}", file=sys.stderr)
-    return 1
-
-
 def _banner(server, args, out) -> None:
-    address = f"[{server.host}]:{server.port}" if ":" in server.host else f"{server.host}:{server.port}"
+    address = format_hostport(server.host, server.port)
     lines = [f"check-client: waiting for your client on {address} (SMTP with STARTTLS)",
              f"  host:    {server.host}",
              f"  port:    {server.port}"]

@@ -8,7 +8,6 @@ a client is passed to rich as `Text` (never as markup) and with control characte
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from smtp_shell import paths
-from smtp_shell.address import format_hostport, parse_hostport
+from smtp_shell.address import format_hostport, is_loopback, parse_hostport
 from smtp_shell.lab.safetext import visible
 from smtp_shell.status import ExitStatus, fail
 
@@ -38,25 +37,17 @@ def parse_listen(text: str, default_port: int = 8025) -> tuple[str, int]:
         raise ValueError(f"--listen: {exc}") from None
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 # -- smtp-shell lab --------------------------------------------------------------------------
 def run_lab(args) -> int:
-    from smtp_shell.lab.accounts import AccountError, parse_user
+    from smtp_shell.lab.accounts import AccountError, parse_user, read_user_file
     from smtp_shell.lab.classroom import Classroom, ClassroomError
     from smtp_shell.lab.faults import Faults, FaultsError
     from smtp_shell.lab.server import LabConfig, LabError, LabServer
 
     try:
         host, port = parse_listen(args.listen)
-        users = dict(parse_user(u) for u in args.user)
+        users = read_user_file(args.user_file) if getattr(args, "user_file", None) else {}
+        users.update(parse_user(u) for u in args.user)
         faults = Faults.from_toml(args.faults) if args.faults else Faults()
         classroom = Classroom.from_args(args)
         users = {**classroom.users, **users}
@@ -69,6 +60,8 @@ def run_lab(args) -> int:
                        allow_plain_auth=args.allow_plain_auth, faults=faults, profile=args.profile)
     if getattr(args, "max_sessions", None):
         config.max_sessions = max(1, args.max_sessions)
+    if getattr(args, "max_per_address", None):
+        config.max_per_address = max(1, args.max_per_address)
     try:
         server = LabServer(config, on_event=_event_printer(out))
         classroom.attach(server)
@@ -99,7 +92,7 @@ def _banner(out: Console, server, config, extra: list[str] | tuple[str, ...] = (
     out.print(Text(f"smtp-shell lab server listening on {address} (SMTP with STARTTLS)", style="bold"))
     if server.tls_port is not None:
         out.print(f"implicit TLS on {format_hostport(server.host, server.tls_port)}")
-    if not _is_loopback(server.host):
+    if not is_loopback(server.host):
         out.print(Text(f"warning: {address} is reachable by other machines on the network; "
                        f"anyone who can reach it can connect and send mail to this lab server.", style="yellow"))
     out.print(f"certificate: {server.cert_path}")
@@ -170,9 +163,9 @@ def _list(mailbox) -> int:
         try:
             s = summarize(message)
         except OSError as exc:
-            table.add_row(str(row), Text(message.id), Text(f"(unreadable: {exc.strerror})"))
+            table.add_row(str(row), Text(visible(message.id)), Text(f"(unreadable: {exc.strerror})"))
             continue
-        table.add_row(str(row), Text(s.id), Text(s.received), Text(visible(s.sender)), Text(visible(s.recipient)),
+        table.add_row(str(row), Text(visible(s.id)), Text(visible(s.received)), Text(visible(s.sender)), Text(visible(s.recipient)),
                       Text(visible(s.subject)), str(s.size), Text(visible(s.tls)), Text(visible(s.user)))
     out.print(table)
     out.print("Show one with: smtp-shell mailbox show ID (or its row number)")
@@ -180,6 +173,16 @@ def _list(mailbox) -> int:
 
 
 def _show(message, row) -> int:
+    """One message; a message nested too deeply for the parser is one sentence (the mailbox
+    holds what a client sent, so it may be built to break the parser)."""
+    try:
+        return _show_parsed(message, row)
+    except RecursionError:
+        return fail(f"message {visible(message.id)} nests its MIME parts too deeply to show; "
+                    f"it was kept as sent in {visible(str(message.path))}")
+
+
+def _show_parsed(message, row) -> int:
     from smtp_shell.lab.messages import attachments, body_text, header_text, outline
 
     out = _console()
@@ -187,9 +190,9 @@ def _show(message, row) -> int:
         msg = message.parse()
     except OSError as exc:
         return fail(f"cannot read {message.path} ({exc.strerror}); check the file's permissions")
-    title = f"message {message.id}" + (f" (row {row})" if row else "")
+    title = f"message {visible(message.id)}" + (f" (row {row})" if row else "")
     out.print(Text(title, style="bold"))
-    out.print(Text(f"file: {message.path}", style="dim"))
+    out.print(Text(f"file: {visible(str(message.path))}", style="dim"))
     out.rule("headers (decoded)")
     for name in dict.fromkeys(msg.keys()):
         for value in msg.get_all(name, []) or []:
@@ -213,7 +216,7 @@ def _show(message, row) -> int:
         for column in ("filename", "type", "size"):
             table.add_column(column)
         for part in found:
-            table.add_row(Text(visible(part.filename or "(no name)")), Text(part.content_type),
+            table.add_row(Text(visible(part.filename or "(no name)")), Text(visible(part.content_type)),
                           "?" if part.size is None else str(part.size))
         out.print(table)
     text = body_text(msg)
@@ -224,9 +227,9 @@ def _show(message, row) -> int:
 
 
 def _part_label(part) -> Text:
-    label = Text(part.content_type, style="bold")
-    if part.details:
-        label.append(f"  {part.details}", style="dim")
+    label = Text(visible(part.content_type), style="bold")
+    if part.details:  # charset, transfer encoding: written by the sender, so escaped
+        label.append(f"  {visible(part.details)}", style="dim")
     if part.filename:
         label.append(f"  {visible(part.filename)}", style="green")
     if part.size is not None:

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smtp_shell.address import escape
+from smtp_shell.address import escape_bytes as visible_bytes  # evidence: bytes shown by the one policy
 
-
-def visible_bytes(data: bytes) -> str:
-    """Bytes as the evidence shows them: UTF-8 where they are, everything else escaped (`\\x0a`)."""
-    return escape(data.decode("utf-8", "surrogateescape"))
+__all__ = ["RULES", "Finding", "Rule", "visible_bytes"]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from aiosmtpd.smtp import AuthResult
 
 from smtp_shell.lab.accounts import Accounts
 from smtp_shell.lab.faults import Faults
-from smtp_shell.lab.mailbox import Mailbox
+from smtp_shell.lab.limits import MAX_PER_ADDRESS, MAX_RECIPIENTS, AuthThrottle
+from smtp_shell.lab.mailbox import Mailbox, MailboxError
 from smtp_shell.lab.profiles import Profile
 from smtp_shell.lab.safetext import visible
 
@@ -39,6 +40,9 @@ class LabContext:
     mailbox: Mailbox
     max_sessions: int
     max_commands: int
+    max_per_address: int = MAX_PER_ADDRESS
+    max_recipients: int = MAX_RECIPIENTS
+    auth_throttle: AuthThrottle = field(default_factory=AuthThrottle)
     on_event: Callable[[str], None] | None = None
     profile: Profile = field(default_factory=Profile)
     sessions: set = field(default_factory=set)
@@ -67,13 +71,21 @@ class LabContext:
 
 
 def authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
-    """aiosmtpd authenticator (a plain function, as aiosmtpd requires) for PLAIN and LOGIN."""
-    user = server.lab.accounts.check(auth_data.login, auth_data.password)
+    """aiosmtpd authenticator (a plain function, as aiosmtpd requires) for PLAIN and LOGIN.
+    An account under attack (too many failures from anywhere) refuses even the right password
+    until the throttle's window has passed: otherwise a spread-out guesser would still win."""
+    throttle = server.lab.auth_throttle
+    account = auth_data.login.decode("utf-8", "replace")
+    locked = throttle.locked(server.peer_address, account)
+    user = None if locked else server.lab.accounts.check(auth_data.login, auth_data.password)
     if user is not None:
         server.log.note(f"authenticated as {user}")
         return AuthResult(success=True, auth_data=user)
     server.auth_failures += 1
-    server.log.note(f"authentication failed ({server.auth_failures} in this session)")
+    if not locked:
+        throttle.failed(server.peer_address, account)
+    server.log.note(f"authentication failed ({server.auth_failures} in this session"
+                    + ("; the account or address is locked for a while)" if locked else ")"))
     if server.auth_failures >= MAX_AUTH_FAILURES:
         server.close_after_reply = True
         return AuthResult(success=False, handled=False,
@@ -117,7 +129,8 @@ class LabHandler:
         reply = faults.rejection_for(address)
         if reply is not None:
             return reply
-        if faults.max_recipients is not None and len(envelope.rcpt_tos) >= faults.max_recipients:
+        most = min(lab.max_recipients, faults.max_recipients if faults.max_recipients is not None else lab.max_recipients)
+        if len(envelope.rcpt_tos) >= most:
             return "452 4.5.3 Too many recipients"
         if faults.greylist:
             triple = (str(session.peer[0]) if session.peer else "", (envelope.mail_from or "").lower(),
@@ -143,7 +156,7 @@ class LabHandler:
         try:
             stored = [await loop.run_in_executor(None, lab.mailbox.deliver, rcpt, trace(rcpt) + content)
                       for rcpt in recipients]
-        except OSError as exc:
+        except (OSError, MailboxError) as exc:
             server.log.note(f"could not save the message: {exc}")
             return "451 4.3.0 The lab mailbox could not save the message, try again later"
         with lab.lock:

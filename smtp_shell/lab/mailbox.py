@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import email.message
 
+from smtp_shell.paths import private_dir
+
 LOG_DIR_NAME = "_logs"
 TRACE_HEADERS = (b"Return-Path:", b"Delivered-To:", b"Received:", b"X-Lab-Authenticated-User:", b"X-Lab-TLS:")
 _ID = re.compile(r"^(\d{8}T\d{6}Z)-(\d{6,})$")
@@ -107,7 +109,10 @@ class Mailbox:
     def ensure_writable(self) -> None:
         """Create the mailbox (and its log folder) and prove that files can be written there."""
         try:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if self.log_dir.is_symlink():
+                raise OSError(0, "its _logs folder is a symbolic link, which the lab does not follow")
+            private_dir(self.log_dir)
             fd, probe = tempfile.mkstemp(dir=self.root, prefix=".probe-", suffix=".tmp")
             os.close(fd)
             os.unlink(probe)
@@ -120,10 +125,13 @@ class Mailbox:
         """Every stored message, oldest first; temporary files and the log folder are skipped."""
         if not self.root.is_dir():
             return []
-        found = [p for p in self.root.glob("*.eml") if not p.name.startswith(".")]
+        def ours(p: Path) -> bool:  # a symlink could point anywhere on the instructor's disk
+            return not p.name.startswith(".") and not p.is_symlink() and p.is_file()
+
+        found = [p for p in self.root.glob("*.eml") if ours(p)]
         for folder in self.root.iterdir():
-            if folder.is_dir() and not folder.name.startswith(("_", ".")):
-                found.extend(p for p in folder.glob("*.eml") if not p.name.startswith("."))
+            if folder.is_dir() and not folder.is_symlink() and not folder.name.startswith(("_", ".")):
+                found.extend(p for p in folder.glob("*.eml") if ours(p))
         return sorted((StoredMessage(p) for p in found), key=lambda m: (m.sort_key(), m.id))
 
     def _next_id(self) -> str:
@@ -139,6 +147,9 @@ class Mailbox:
         """Store `data` for `recipient` under a fresh ID; never overwrites an existing file."""
         folder = self.root / safe_folder_name(recipient)
         folder.mkdir(parents=True, exist_ok=True)
+        if folder.is_symlink() or not folder.is_dir():  # never write through a link planted in the mailbox
+            raise MailboxError(f"{folder} is a symbolic link or not a folder; the lab does not follow links "
+                               "inside its mailbox, so remove it")
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:

@@ -24,6 +24,7 @@ from smtp_shell.lab.accounts import Accounts
 from smtp_shell.lab.certificate import ensure_lab_certificate
 from smtp_shell.lab.faults import Faults
 from smtp_shell.lab.handler import LabContext, LabHandler, authenticate
+from smtp_shell.lab.limits import MAX_PER_ADDRESS, MAX_RECIPIENTS, AuthThrottle
 from smtp_shell.lab.mailbox import Mailbox, MailboxError
 from smtp_shell.lab.profiles import Profile
 from smtp_shell.lab.session import LabSMTP
@@ -57,6 +58,9 @@ class LabConfig:
     idle_timeout: float = 300
     max_sessions: int = 100
     max_commands: int = 1000
+    max_per_address: int = MAX_PER_ADDRESS   # concurrent connections from one client address
+    max_recipients: int = MAX_RECIPIENTS     # per message (RFC 5321's minimum)
+    auth_throttle: bool = True               # failed logins counted across connections (lab/limits.py)
     max_message_size: int = 10 * 1024 * 1024
     cert_dir: Path | None = None
     server_hostname: str = "smtp-shell.lab"
@@ -145,8 +149,9 @@ class LabServer:
         self._lab = LabContext(
             hostname=self.config.server_hostname, accounts=self.accounts, faults=self.config.faults,
             mailbox=self._mailbox, max_sessions=self.config.max_sessions,
-            max_commands=self.config.max_commands, on_event=self._on_event, observers=self.observers,
-            profile=Profile.named(self.config.profile))
+            max_commands=self.config.max_commands, max_per_address=self.config.max_per_address,
+            max_recipients=self.config.max_recipients, auth_throttle=AuthThrottle(enabled=self.config.auth_throttle),
+            on_event=self._on_event, observers=self.observers, profile=Profile.named(self.config.profile))
         self._loop = loop = asyncio.new_event_loop()
         ready = threading.Event()
         failure: list[BaseException] = []

@@ -19,6 +19,7 @@ import re
 from aiosmtpd.smtp import SMTP
 
 from smtp_shell.lab.aiosmtpd_hooks import Command, HookedSMTP
+from smtp_shell.lab.limits import read_data, too_many_from
 from smtp_shell.lab.sessionlog import SessionLog
 
 _REPLY = re.compile(r"^(\d{3})([ -])(.*)$", re.DOTALL)
@@ -56,9 +57,15 @@ class LabSMTP(HookedSMTP):
         self._commands = 0
         self._counted = False
         self._over_limit = False
+        self._too_many_here = False
         self._no_enhance = False
         self._connections = 0      # 1 for the TCP connection, 2 once STARTTLS gave a TLS one
         self.wrap_commands(self._wrap)
+
+    @property
+    def peer_address(self) -> str:
+        peer = self.session.peer if self.session is not None else None
+        return str(peer[0]) if peer else "unknown"
 
     @property
     def uses_tls(self) -> bool:
@@ -81,6 +88,7 @@ class LabSMTP(HookedSMTP):
                 if self.implicit_tls:
                     lab.observe(self, "tls", "implicit")
             self._over_limit = len(lab.sessions) >= lab.max_sessions
+            self._too_many_here = too_many_from(lab.sessions, self.session.peer, lab.max_per_address)
             lab.sessions.add(self)
             self._counted = True
         elif self.log is not None:
@@ -112,8 +120,9 @@ class LabSMTP(HookedSMTP):
         super().data_received(data)
 
     async def before_greeting(self) -> bool:
-        if self._over_limit:
-            await self.push(f"421 4.7.0 {self.hostname} too many connections, try again later")
+        if self._over_limit or self._too_many_here:
+            which = " from your address" if self._too_many_here else ""
+            await self.push(f"421 4.7.0 {self.hostname} too many connections{which}, try again later")
             self.transport.close()
             return False
         faults = self.lab.faults
@@ -205,24 +214,29 @@ class LabSMTP(HookedSMTP):
         if arg:
             mechanism, _, rest = arg.strip().partition(" ")
             arg = f"{mechanism.upper()} {rest}".strip()  # `auth login` works as on real servers
+        address = self.peer_address
+        if self.lab.auth_throttle.locked(address):
+            await self.push("454 4.7.0 Too many failed logins from your address; try again in a few minutes")
+            return
         failures_before = self.auth_failures
         await super().smtp_AUTH(arg)
         if self.close_after_reply:
             self.transport.close()
         elif self.auth_failures > failures_before:
-            # slow down password guessing: 0.2 s, 0.4 s, ... at most 2 s before the next command
-            await asyncio.sleep(min(0.2 * self.auth_failures, 2.0))
+            # slow down password guessing in this connection (0.2 s, 0.4 s, ... at most 2 s) and,
+            # through the shared throttle, across all connections from this address or to this account
+            await asyncio.sleep(max(min(0.2 * self.auth_failures, 2.0), self.lab.auth_throttle.delay(address)))
 
-    async def smtp_STARTTLS(self, arg: str) -> None:
-        if self.uses_tls and not arg:  # RFC 3207 §4.2: no second STARTTLS on a TLS session
-            await self.push("503 5.5.1 TLS is already active on this connection")
+    async def smtp_STARTTLS(self, arg: str):
+        if self.uses_tls:  # RFC 3207 §4.2: STARTTLS is not allowed once TLS is on
+            await self.push("503 5.5.1 TLS is already active")
             return
         await super().smtp_STARTTLS(arg)
 
     async def smtp_DATA(self, arg: str) -> None:
         ready = self.session.host_name and self.envelope.rcpt_tos and not arg
         if not (self.lab.faults.drop_during_data and ready):
-            return await super().smtp_DATA(arg)
+            return await self._bounded_data(arg)
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:  # let the client start sending, then hang up without a reply
             await self.read_client_line(timeout=5)
@@ -231,3 +245,27 @@ class LabSMTP(HookedSMTP):
         self.log.note("scripted fault: connection dropped during DATA")
         self.stop_command_loop()
         self.transport.close()
+
+    async def _bounded_data(self, arg: str) -> None:
+        """aiosmtpd's DATA, with the line length enforced while reading (lab/limits.py)."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        problem, content = await read_data(self)
+        if problem is not None:
+            self.end_of_data()
+            await self.push("500 5.5.6 Line too long (see RFC 5321 4.5.3.1.6)" if problem == "too long"
+                            else "552 5.3.4 Error: Too much mail data")
+            return
+        self.envelope.original_content = content
+        self.envelope.content = content
+        status = await self.call_data_hook()
+        self.end_of_data()
+        await self.push(status or "250 OK")
+

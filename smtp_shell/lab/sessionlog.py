@@ -17,7 +17,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from smtp_shell.address import format_hostport
 from smtp_shell.lab.safetext import visible
+from smtp_shell.paths import open_private, private_dir
 
 MAX_DATA_LINES = 100
 MAX_LINE = 2000
@@ -193,11 +195,11 @@ class SessionLog:
         stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         safe_host = re.sub(r"[^0-9A-Za-z.]", "-", host)
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_dir(self.directory)  # logs hold what clients sent, message text included
             self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
-            fh = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115 (open for the session)
+            fh = open_private(self.path, "a", encoding="utf-8", newline="\n")
             self._fh = fh
-            fh.write(f"# smtp-shell lab session {self.session_no} from {host}:{port}\n")
+            fh.write(f"# smtp-shell lab session {self.session_no} from {format_hostport(host, int(port))}\n")
             fh.writelines(self._pending)
         except OSError:
             self.failed = True  # a log that cannot be written must never break the session

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from smtp_shell.address import format_hostport
 from smtp_shell.lab.analyser import Analysis, Event, SessionAnalyser
 from smtp_shell.lab.safetext import visible
 
@@ -68,8 +69,8 @@ class SessionTracker:
         if kind == "open":
             peer = data if isinstance(data, tuple) else ("unknown", 0)
             host = visible(str(peer[0])) if peer else "unknown"
-            port = str(peer[1]) if len(peer) > 1 else "0"
-            self.live[key] = TrackedSession(next(self._numbers), f"{host}:{port}", now, last_activity=now,
+            port = int(peer[1]) if len(peer) > 1 else 0
+            self.live[key] = TrackedSession(next(self._numbers), format_hostport(host, port), now, last_activity=now,
                                             seen_message_ids=self.seen_message_ids)
             return
         session = self.live.get(key)

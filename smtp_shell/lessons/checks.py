@@ -245,10 +245,10 @@ class ReplyCheck(Check):
                     f"send {other} as the instruction says (both greet the server; {_GREETINGS[other]}).")
         return None
 
-    def evaluate(self, happening, facts):
-        if happening.kind != "reply":
-            return None
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         event = happening.event
+        if happening.kind != "reply" or event is None:
+            return None
         reply, verb = event.reply, event.verb or ""
         if self.verbs_ is not None and verb not in self.verbs_:
             return None
@@ -288,7 +288,7 @@ def _need_any(p: dict, names: tuple[str, ...], name: str):
 
 
 class TLSCheck(Check):
-    def evaluate(self, happening, facts):
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         if facts.tls and happening.kind == "enter":
             return Outcome(True, "already done: this session is under TLS")
         return PASS if facts.tls else None
@@ -307,13 +307,14 @@ class AuthenticatedCheck(Check):
     def verbs(self):
         return {"AUTH", "<auth>"}
 
-    def evaluate(self, happening, facts):
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         if happening.kind == "enter" and facts.authenticated and self.mechanism in (None, facts.auth_mechanism):
             return Outcome(True, "already done: this session is logged in")
-        if happening.kind != "reply" or not facts.authenticated:
+        event = happening.event
+        if happening.kind != "reply" or event is None or not facts.authenticated:
             return None
         if self.mechanism and facts.auth_mechanism != self.mechanism:
-            if happening.event.verb in ("AUTH", "<auth>") and happening.event.reply.klass == 2:
+            if event.verb in ("AUTH", "<auth>") and event.reply.klass == 2:
                 return Outcome(False, f"you logged in with AUTH {facts.auth_mechanism}; this step wants AUTH {self.mechanism}")
             return None
         return PASS
@@ -331,16 +332,17 @@ class CapabilityCheck(Check):
     def verbs(self):
         return {"EHLO", "HELO"}
 
-    def evaluate(self, happening, facts):
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         if self.keywords == ["STARTTLS"] and facts.tls and happening.kind in ("tls", "enter", "reply"):
             return Outcome(True, "already done: TLS is on, and a server stops listing STARTTLS once it is")
         if happening.kind == "enter":
             seen = facts.capabilities is not None and all(facts.capabilities.has(k) for k in self.keywords)
             return Outcome(True, f"already done: the last EHLO reply lists {', '.join(self.keywords)}") if seen else None
-        if happening.kind != "reply" or happening.event.verb not in ("EHLO", "HELO") or happening.event.reply.klass != 2:
+        event = happening.event
+        if happening.kind != "reply" or event is None or event.verb not in ("EHLO", "HELO") or event.reply.klass != 2:
             return None
-        code = happening.event.reply.code
-        if happening.event.verb == "HELO":
+        code = event.reply.code
+        if event.verb == "HELO":
             return Outcome(False, "HELO replies list no extensions; say EHLO to see them", code)
         missing = [k for k in self.keywords if not (facts.capabilities and facts.capabilities.has(k))]
         if missing:
@@ -355,7 +357,7 @@ class StateCheck(Check):
     def __init__(self, p: dict) -> None:
         self.state = State[p["state"].upper()]
 
-    def evaluate(self, happening, facts):
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         return PASS if happening.kind == "reply" and facts.state is self.state else None
 
 
@@ -366,8 +368,9 @@ class MailboxCheck(Check):
     def __init__(self, p: dict) -> None:
         self.criteria = p
 
-    def evaluate(self, happening, facts):
-        if happening.kind != "reply" or happening.event.verb != "<dot>" or happening.event.reply.klass != 2:
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
+        event = happening.event
+        if happening.kind != "reply" or event is None or event.verb != "<dot>" or event.reply.klass != 2:
             return None
         if facts.just_saved is None:
             return Outcome(False, "this step reads the lab mailbox, which smtp-shell cannot see; "
@@ -376,7 +379,7 @@ class MailboxCheck(Check):
             return Outcome(False, "the server accepted the message but no new file appeared in the lab mailbox")
         problems = [mailcheck.judge(path, self.criteria) for path in facts.just_saved]
         if all(p is not None for p in problems):
-            return Outcome(False, problems[0])
+            return Outcome(False, problems[0] or "")
         # what the envelope had to announce for these bytes (strict, as the lesson teaches it)
         problem = mailcheck.envelope_problem(facts.just_saved[0], facts.mail_params)
         return Outcome(False, problem) if problem else PASS
@@ -401,7 +404,7 @@ class OwnClientCheck(Check):
     def verbs(self):
         return set()
 
-    def evaluate(self, happening, facts):
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         if happening.kind != "client":
             return None
         saved = facts.new_messages()
@@ -431,12 +434,13 @@ class PipelinedCheck(Check):
     def __init__(self, p: dict) -> None:
         self.min = p.get("min", 2)
 
-    def evaluate(self, happening, facts):
-        if happening.kind != "reply" or happening.event.kind != "response":
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
+        event = happening.event
+        if happening.kind != "reply" or event is None or event.kind != "response":
             return None
         if facts.step_peak >= self.min:
             return PASS
-        if happening.event.verb == "DATA":
+        if event.verb == "DATA":
             return Outcome(False, f"at most {facts.step_peak} command(s) waited for a reply at once; type the next "
                                   f"commands before the replies arrive ({self.min} or more at once)")
         return None
@@ -466,7 +470,7 @@ class AllCheck(Check):
         for check in self.checks:
             check.reset()
 
-    def evaluate(self, happening, facts):
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         failed, moved = None, False
         event = happening.event if happening.kind == "reply" else None
         if event is not None and event.verb == "MAIL" and event.reply.klass == 2:
@@ -504,7 +508,7 @@ class AllCheck(Check):
 
 
 class AnyCheck(AllCheck):
-    def evaluate(self, happening, facts):
+    def evaluate(self, happening: Happening, facts: Facts) -> Outcome | None:
         outcomes = [c.evaluate(happening, facts) for c in self.checks]
         if any(o is not None and o.passed for o in outcomes):
             return PASS

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+import unicodedata
 from pathlib import Path
 
 from smtp_shell.lessons.checks import CheckError, parse_check
@@ -120,7 +121,28 @@ def _lab(data) -> LabSettings:
     return LabSettings(users=dict(users), allow_plain_auth=plain, faults=dict(faults), max_message_size=size)
 
 
+_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+def _plain_text_only(value, where: str = "") -> None:
+    """Refuse control and format characters (ESC, C1, bidi overrides, zero-width) anywhere in the
+    file: a lesson is shown on an instructor's terminal, and such a character could rewrite it."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _plain_text_only(key, where)
+            _plain_text_only(item, f"{where}{key}: ")
+    elif isinstance(value, list):
+        for item in value:
+            _plain_text_only(item, where)
+    elif isinstance(value, str) and not value.isprintable():
+        for ch in value:
+            if ch not in "\n\t" and unicodedata.category(ch) in _UNSAFE:
+                raise _Problem(f"{where}holds the control character U+{ord(ch):04X}; a lesson is plain text, "
+                               "so remove it")
+
+
 def _lesson(data: dict, stem: str) -> Lesson:
+    _plain_text_only(data)
     _unknown(data, LESSON_KEYS, "")
     m = _ORDER.match(stem)
     order, default_id = (int(m.group(1)), m.group(2)) if m else (999, stem)

@@ -10,6 +10,7 @@ import datetime as _dt
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from smtp_shell.address import format_hostport
 from smtp_shell.lessons.engine import LessonEngine
 from smtp_shell.lessons.loader import discover, resolve
 from smtp_shell.lessons.model import Lesson
@@ -36,20 +37,23 @@ def list_lessons(lessons: list[Lesson], no_color: bool) -> None:
     from rich.text import Text
 
     from smtp_shell.render import make_console
+    from smtp_shell.transcript.escape import terminal
 
     table = Table(box=box.SIMPLE, title="Lessons (run one with: smtp-shell lesson NAME)", title_justify="left")
     for name, justify in (("#", "right"), ("id", "left"), ("title", "left"), ("goal", "left"), ("min", "right")):
         table.add_column(name, justify=cast("JustifyMethod", justify))
-    for lesson in lessons:
-        table.add_row(str(lesson.order) if lesson.order < 999 else "", lesson.id, Text(lesson.title),
-                      Text(lesson.goal), str(lesson.minutes))
+    for lesson in lessons:  # the loader refuses control characters; escaped here all the same
+        table.add_row(str(lesson.order) if lesson.order < 999 else "", Text(terminal(lesson.id)),
+                      Text(terminal(lesson.title)), Text(terminal(lesson.goal)), str(lesson.minutes))
     make_console(no_color).print(table)
 
 
 def cmd_lesson(args) -> int:
     lessons, errors = discover(args.lessons_dir)
-    for error in errors:
-        log_error(str(error))
+    from smtp_shell.transcript.escape import terminal
+
+    for error in errors:  # names a file of the instructor's folder: escaped like any file text
+        log_error(terminal(str(error)))
     if args.name is None:
         list_lessons(lessons, args.no_color)
         return int(ExitStatus.ERROR if errors else ExitStatus.OK)
@@ -122,7 +126,7 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
     if server is not None:
         engine.lab_reset = server.reset_lesson_state
     if server is not None:
-        console.print(f"Lab server for this lesson on {server.host}:{server.port}; mail is saved in {server.mailbox} "
+        console.print(f"Lab server for this lesson on {format_hostport(server.host, server.port)}; mail is saved in {server.mailbox} "
                       f"(log in as {server.default_account_hint()}).")
     else:
         console.print(f"Using the server {options.target}; this lesson expects a lab server set up as in its file "

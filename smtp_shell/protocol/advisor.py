@@ -266,10 +266,19 @@ def auth_not_offered(core: SessionModel, line: Line) -> Advice | None:
 
 @before
 def auth_in_plaintext(core: SessionModel, line: Line) -> Advice | None:
-    ctx = _auth_context(core, line)
-    if ctx and not core.tls and ctx[0].auth_mechanisms and ctx[0].has("STARTTLS"):
+    """Whenever the connection is not encrypted, whatever the server advertised (a server, or
+    someone in the middle, that strips STARTTLS from EHLO must not get a silent login)."""
+    if line.verb != "AUTH" or core.tls:
+        return None
+    caps = core.capabilities
+    if caps is not None and not caps.auth_mechanisms:
+        return None  # auth-needs-tls or auth-not-offered says what will happen instead
+    if caps is not None and caps.has("STARTTLS"):
         return Advice("auth-in-plaintext", "Your password would cross the network unencrypted: "
                                            "send STARTTLS first (then EHLO again).")
+    return Advice("auth-in-plaintext", "Your password would cross the network unencrypted: this connection "
+                                       "has no TLS and the server did not offer STARTTLS, so anyone on the path "
+                                       "can read it; log in only with a throw-away lab password.")
 
 
 @before

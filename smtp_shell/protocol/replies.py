@@ -17,6 +17,8 @@ from smtp_shell.protocol.errors import RemoteProtocolError
 
 MAX_REPLY_LINE = 512           # octets, CRLF included (RFC 5321 §4.5.3.1.5)
 MAX_BUFFERED_LINE = 64 * 1024  # past this without a line end, the input is discarded
+MAX_REPLY_LINES = 1000         # lines kept of one multi-line reply (real ones have a few dozen)
+MAX_REPLY_BYTES = 256 * 1024   # octets kept of one multi-line reply
 
 _LINE = re.compile(rb"(\d{3})([ -]?)(.*)", re.S)
 _ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
@@ -91,6 +93,7 @@ class ReplyParser:
         self._raw = bytearray()
         self._notes: list[str] = []
         self._out: list[Reply | RemoteProtocolError] = []
+        self._dropped = 0  # lines of the current reply not kept (past MAX_REPLY_LINES / MAX_REPLY_BYTES)
 
     @property
     def buffered(self) -> bytes:
@@ -152,6 +155,15 @@ class ReplyParser:
                 f"The server sent reply code {code:03d}, which is outside the range SMTP allows (200 to 559).",
                 "Treat the server as broken; the line is shown and ignored.", line))
             return
+        if sep == b"-" and (len(self._lines) >= MAX_REPLY_LINES or len(self._raw) >= MAX_REPLY_BYTES):
+            if not self._dropped:  # an endless reply must not grow memory without bound
+                self._out.append(RemoteProtocolError(
+                    f"The server's reply went past {MAX_REPLY_LINES} lines or {MAX_REPLY_BYTES // 1024} KiB "
+                    "without ending.",
+                    "A real reply is a few lines long; smtp-shell keeps the first ones, drops the rest and "
+                    "waits for the reply's last line (or use :reconnect).", line[:200]))
+            self._dropped += 1
+            return
         if sep == b"" and text:
             notes.append("no space between the code and the text")
         if self._code is not None and code != self._code:
@@ -161,13 +173,16 @@ class ReplyParser:
                 line))
         if self._code is not None and code != self._code and not self._codes:
             self._codes = [self._code] * len(self._lines)
+        self._code = code
         if self._codes:
             self._codes.append(code)
-        self._code = code
         self._lines.append(text)
         self._raw += line
         self._notes.extend(notes)
         if sep != b"-":
+            if self._dropped:
+                self._notes.append(f"{self._dropped} lines of this reply were dropped (too long)")
             self._out.append(Reply(code, tuple(self._lines), bytes(self._raw), tuple(dict.fromkeys(self._notes)),
                                    tuple(self._codes)))
             self._code, self._lines, self._raw, self._notes, self._codes = None, [], bytearray(), [], []
+            self._dropped = 0

@@ -189,12 +189,15 @@ class ClientSession:
         if mechanism == "PLAIN":
             return "plain-response"
         if mechanism == "LOGIN":
+            # Only the first answer, before any user name was given, can be the user name: a server
+            # that asks "Username:" again must not get the password recorded as a user name.
+            first = auth is not None and auth.responses == 0 and auth.user is None
             challenge = (self.model.last_challenge or "").strip().lower()
-            if challenge.startswith("user"):
+            if challenge.startswith("user") and first:
                 return "login-username"
             if challenge.startswith("pass"):
                 return "login-password"
-            return "login-username" if auth is not None and auth.responses == 0 else "login-password"
+            return "login-username" if first else "login-password"
         return "response"
 
     # ---- what the server sends ---------------------------------------------------------

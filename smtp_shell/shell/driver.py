@@ -11,6 +11,7 @@ is read. Listeners (the transcript recorder, lessons) see every event the screen
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 
 from smtp_shell.protocol import advisor
@@ -18,6 +19,7 @@ from smtp_shell.protocol.errors import LocalProtocolError, RemoteProtocolError
 from smtp_shell.protocol.events import ServerEvent, TLSFacts
 from smtp_shell.protocol.model import SessionModel
 from smtp_shell.protocol.replies import Reply
+from smtp_shell.protocol.sasl import REDACTED, mask_auth_command
 from smtp_shell.protocol.session import CapabilitiesLearned, ClientSession, Outgoing, PlaintextInjection, ReplyEvent, TLSReady
 from smtp_shell.protocol.states import State
 from smtp_shell.render import Renderer
@@ -116,6 +118,7 @@ class SessionDriver:
         self._greeting: asyncio.Future | None = None
         self._upgrade_done: asyncio.Future | None = None
         self._annotate_replies = 0
+        self._shown_as: dict[int, str] = {}  # id(command) -> how a masked pipelined line was shown
         self.quit_sent = False
         self.wire = False   # :wire on: every line as bytes, CR LF drawn visibly
 
@@ -146,6 +149,17 @@ class SessionDriver:
 
     def note(self, text: str) -> None:
         self.show("note", text)
+
+    def note_private(self, shown: str, recorded: str) -> None:
+        """A note for the screen only (the user asked to see a secret, e.g. `:b64 PASSWORD`):
+        listeners (the transcript) get `recorded`, which must hold no secret."""
+        self.renderer.note(shown)
+        self._each("note", recorded)
+
+    def fail_private(self, shown: str, hint: str | None, recorded: str) -> None:
+        """An error for the screen only (it quotes a secret); listeners get `recorded`."""
+        self.renderer.error(shown, hint)
+        self._each("error", recorded, None)
 
     def warn(self, text: str) -> None:
         self.show("warning", text)
@@ -320,6 +334,8 @@ class SessionDriver:
         if event.kind == "response" and self._annotate_replies > 0:
             self._annotate_replies -= 1
             answered = event.command.text if event.command else event.verb
+            if event.command is not None:  # as the line was shown: masked if it was a secret
+                answered = self._shown_as.pop(id(event.command), mask_auth_command(answered or "")[0])
             self.note(f"  ↳ that answers {answered}")
         # listeners (a lesson) judge the reply once it and what it answers are on the screen
         self._each("server_reply", event, tls=tls)
@@ -438,12 +454,20 @@ class SessionDriver:
             return []
         waiters: list[_Waiter] = []
         chunks: list[bytes] = []
+        credentials: list[str] = []  # secret kinds of the lines that will answer an AUTH's challenges
         for text in texts:
             try:
                 out = self.core.send_line(text)
             except LocalProtocolError as exc:
                 self.fail(exc.message, exc.hint)
                 break
+            if credentials and not out.secret:  # masked exactly like the single-line path in AUTH mode
+                out = dataclasses.replace(out, secret=True, masked_text=REDACTED, secret_kind=credentials.pop(0))
+                if out.command is not None:
+                    self._shown_as[id(out.command)] = REDACTED
+            elif out.command is not None and out.command.verb == "AUTH" and not out.secret:
+                login = out.command.args.strip().upper().startswith("LOGIN")
+                credentials = ["login-username", "login-password"] if login else ["plain-response"]
             shown = out.masked_text if out.secret else out.text
             self.show("client", shown, self.core.tls)
             self.show_wire(">", (shown + "\r\n").encode() if out.secret else out.data, text)

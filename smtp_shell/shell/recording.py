@@ -83,12 +83,21 @@ async def _record(shell, args: str) -> None:
 
 # ---- replay --against ------------------------------------------------------------------------
 
-def _password_source(args, lab: bool):
+def _password_source(args, lab: bool, target: str = "the server", ask=None):
+    """The password for the transcript's AUTH lines, fetched on first use. At a terminal it asks
+    first (naming the server), even with --password-env: the transcript is a student's file."""
     cache: list[str] = []
+    ask = ask or input
 
     def password() -> str:
         if cache:
             return cache[0]
+        if not lab and sys.stdin.isatty():
+            answer = ask(f"The transcript logs in. Send your password to {target} (under TLS, in its AUTH "
+                         "lines only)? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                raise TranscriptError("the password was not sent (you answered no); the replay stopped at the "
+                                      "transcript's first AUTH line")
         if args.password_env:
             value = os.environ.get(args.password_env)
             if value is None:
@@ -138,7 +147,7 @@ def run_against(transcript, args) -> int:
             user = DEFAULT_USER
         driver = SessionDriver(options, Renderer(make_console(args.no_color), gloss=args.gloss))
         driver.note(f"replaying the client side of {args.file} against {options.target}")
-        result = asyncio.run(compare(transcript, driver, user=user, password=_password_source(args, lab)))
+        result = asyncio.run(compare(transcript, driver, user=user, password=_password_source(args, lab, options.target)))
     except ValueError as exc:  # a bad HOST:PORT
         log_error(str(exc))
         return int(ExitStatus.ERROR)

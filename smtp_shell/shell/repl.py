@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import FormattedText
-from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.history import DummyHistory, FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.styles import Style
@@ -40,12 +40,41 @@ def pt_style(no_color: bool = False) -> Style:
     return Style.from_dict(rules)
 
 
-class SecretFilteringHistory(FileHistory):
-    """Persistent history that never stores an AUTH line carrying credentials."""
+_SECRET_COMMANDS = (":b64", ":unb64", ":auth")
+
+
+def is_secret_line(line: str) -> bool:
+    """A line that must never enter any history: an AUTH command with its credentials, or a
+    shell command whose arguments may be a password (`:b64`, `:unb64`, `:auth`)."""
+    head = line.lstrip().split(" ", 1)[0].lower()
+    return mask_auth_command(line)[1] or head in _SECRET_COMMANDS
+
+
+class NoSecretsHistory(History):
+    """A history (in memory or a file) that never holds a secret line: not for ↑ recall in this
+    session, not on disk, and not when read back from a file an older version wrote."""
+
+    def __init__(self, inner: History) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def load_history_strings(self):
+        return (line for line in self.inner.load_history_strings() if not is_secret_line(line))
+
+    def append_string(self, string: str) -> None:
+        if not is_secret_line(string):
+            super().append_string(string)
 
     def store_string(self, string: str) -> None:
-        if not mask_auth_command(string)[1]:
-            super().store_string(string)
+        self.inner.store_string(string)
+
+
+def file_history(path) -> History:
+    """The persistent history, private to its owner (0600 in a 0700 folder on POSIX)."""
+    from smtp_shell.paths import private_file
+
+    private_file(path)
+    return NoSecretsHistory(FileHistory(str(path)))
 
 
 def _prompt_for(driver: SessionDriver) -> tuple[str, bool]:
@@ -94,20 +123,28 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
     shell = ShellContext(driver, interactive=True)
     if history is None:
         try:
-            history = SecretFilteringHistory(str(paths.history_file()))
+            history = file_history(paths.history_file())
         except OSError:
             history = InMemoryHistory()
+    if not isinstance(history, NoSecretsHistory):
+        history = NoSecretsHistory(history)
     style = pt_style(options.no_color)
     session: PromptSession[str] = PromptSession(history=history, completer=SmtpCompleter(driver, options.helo_name or "localhost"),
                             bottom_toolbar=_toolbar(shell), style=style, input=input, output=output,
                             complete_while_typing=False, enable_history_search=True,
                             key_bindings=_key_bindings(shell))
-    secret_session: PromptSession[str] = PromptSession(history=InMemoryHistory(), bottom_toolbar=_toolbar(shell), style=style,
-                                   input=input, output=output)
+    # data>, pipe> and the shell's questions share one history (never with secret lines in it);
+    # anything typed masked or in AUTH mode goes through a prompt with no history at all, so a
+    # password can never come back with the up arrow.
+    secret_session: PromptSession[str] = PromptSession(history=NoSecretsHistory(InMemoryHistory()),
+                                                       bottom_toolbar=_toolbar(shell), style=style,
+                                                       input=input, output=output)
+    masked_session: PromptSession[str] = PromptSession(history=DummyHistory(), bottom_toolbar=_toolbar(shell),
+                                                       style=style, input=input, output=output)
 
     async def ask(question: str, masked: bool = False) -> str | None:
         try:
-            return await secret_session.prompt_async(question, is_password=masked)
+            return await (masked_session if masked else secret_session).prompt_async(question, is_password=masked)
         except (KeyboardInterrupt, EOFError):
             return None
 
@@ -126,6 +163,8 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
                     text = await session.prompt_async(prompt, default=retype)
                     if retype and text != ":explain":
                         shell.retype = ""
+                elif mode == "auth":
+                    text = await masked_session.prompt_async(prompt, is_password=masked)
                 else:
                     text = await secret_session.prompt_async(prompt, is_password=masked)
             except KeyboardInterrupt:

@@ -93,23 +93,26 @@ async def _wire(shell, args: str) -> None:
 
 @meta("b64", ":b64 TEXT", "base64-encode text and show both forms (for AUTH by hand)", ":b64 student")
 async def _b64(shell, args: str) -> None:
-    from smtp_shell.protocol.sasl import b64encode_text
+    from smtp_shell.protocol.sasl import REDACTED, b64encode_text
     if not args:
         raise ValueError("Give the text to encode, e.g. :b64 student (for a password, :auth login hides it)")
-    shell.driver.note(f"{b64encode_text(args)} is base64 for {args!r}")
+    # The text may well be a password (lesson 5 has students encode theirs): on screen only.
+    shell.driver.note_private(f"{b64encode_text(args)} is base64 for {args!r}", f":b64 {REDACTED}")
 
 
 @meta("unb64", ":unb64 BASE64", "decode base64 (a 334 challenge, say) and show both forms", ":unb64 VXNlcm5hbWU6")
 async def _unb64(shell, args: str) -> None:
-    from smtp_shell.protocol.sasl import SaslError, b64decode_text
+    from smtp_shell.protocol.sasl import REDACTED, SaslError, b64decode_text
     if not args:
         raise ValueError("Give the base64 to decode, e.g. :unb64 VXNlcm5hbWU6")
     try:
         decoded = b64decode_text(args)
-    except SaslError as exc:
-        raise ValueError(str(exc)) from None
-    shell.driver.note(f"{args} is base64 for {decoded!r}" + (" (text separated by NUL: an AUTH PLAIN response)"
-                                                              if "\x00" in decoded else ""))
+    except SaslError as exc:  # the message quotes the text: on screen only
+        shell.driver.fail_private(str(exc), "Usage: :unb64 BASE64", f":unb64 {REDACTED}: not base64")
+        return
+    shell.driver.note_private(f"{args} is base64 for {decoded!r}" + (" (text separated by NUL: an AUTH PLAIN response)"
+                                                                      if "\x00" in decoded else ""),
+                              f":unb64 {REDACTED}")
 
 
 # ---- :auth ------------------------------------------------------------------------------------------
@@ -167,7 +170,12 @@ async def _auth(shell, args: str) -> None:
         if event is not None and event.reply.code == 334:
             d.note(f"{b64encode_text(user)} is base64 for {user!r}")
             event = await d.send(b64encode_text(user))
-        if event is not None and event.reply.code == 334:
+        if event is not None and event.reply.code == 334 and not event.wants_secret:
+            # "Username:" again: the password must not go out as a user name (nor be logged as one).
+            d.fail("The server asked for the user name again instead of the password, so the password was "
+                   "not sent; AUTH is cancelled with '*'.", "Check the user name, or try :auth plain.")
+            event = await d.send("*")
+        elif event is not None and event.reply.code == 334:
             d.note(f"{REDACTED} is base64 for the password (hidden)")
             event = await d.send(b64encode_text(password))
     if event is not None and event.reply.klass == 2:

@@ -9,12 +9,15 @@ recorded one. Text after the code is not compared (message ids and host names ch
 
 AUTH placeholders are re-created from the secret hint the recorder stored (`login-username`,
 `login-password`, `plain-initial`, `plain-response`), the user name and a password the
-caller provides. DATA lines are skipped when the server did not go into DATA mode this time.
+caller provides: only in the lines the recorder masked itself, and only under TLS
+(`credential_problem`); the caller asks before the password is used. DATA lines are skipped
+when the server did not go into DATA mode this time.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 
 from smtp_shell.protocol.sasl import REDACTED
@@ -78,6 +81,35 @@ def segments(transcript: Transcript) -> list[_Segment]:
 
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+_AUTH_PLACEHOLDER = re.compile(r"AUTH[ \t]+(PLAIN|LOGIN)[ \t]+" + re.escape(REDACTED), re.I)
+_INITIAL = ("plain-initial", "login-username-initial", "initial-response")
+_RESPONSES = ("login-username", "login-password", "plain-response", "response", "cancel")
+
+
+def credential_problem(event: Event, encrypted: bool) -> str | None:
+    """Why a credential must NOT be put into this line, or None. Credentials go only into the
+    lines the recorder itself masked (`AUTH PLAIN|LOGIN ********`, or a lone `********` answering
+    a 334), and only over an encrypted connection: a transcript is a student's file, and a
+    forged event (`EHLO ********` marked secret) must never carry the instructor's password."""
+    hint = event.get("secret")
+    if not hint:
+        return None
+    kind = event.get("as", "command")
+    if hint in _INITIAL:
+        genuine = kind == "command" and _AUTH_PLACEHOLDER.fullmatch(event.text.strip()) is not None
+    elif hint in _RESPONSES:
+        genuine = kind == "auth" and event.text.strip() == REDACTED
+    else:
+        genuine = False
+    if not genuine:
+        return (f"line {event.line} of the transcript claims to hold a secret ({hint!r}) but is not an AUTH "
+                "line smtp-shell recorded, so no credential was put into it and it was not sent")
+    if not encrypted and hint != "cancel":
+        return (f"line {event.line} would send a credential over a connection without TLS, so it was not sent "
+                "(the recording used STARTTLS or implicit TLS before AUTH; this replay did not get there)")
+    return None
 
 
 def restore_secret(event: Event, user: str | None, password) -> str | None:
@@ -173,6 +205,13 @@ async def run_against(transcript: Transcript, driver, *, user: str | None, passw
                 break
             if not driver.connected:
                 break
+            problem = credential_problem(event, driver.core.tls)
+            if problem is not None:
+                driver.warn(problem)
+                comparison.skipped_lines += 1
+                if mode == "auth":
+                    await driver.send("*")  # end the AUTH exchange the server is waiting in
+                continue
             line = restore_secret(event, user, password)
             if line is None:
                 driver.warn(f"cannot re-create the AUTH secret {event.get('secret')!r}; sending '*' to cancel AUTH")

@@ -9,35 +9,88 @@ Mermaid; the HTML page loads nothing from the network (a Content-Security-Policy
 
 from __future__ import annotations
 
-import html
 import io
 import re
+from collections.abc import Iterable, Iterator
+from typing import TextIO
 
 from rich.console import Console
 
-from smtp_shell.render import Renderer, plain_visible
+from smtp_shell.render import Renderer
+from smtp_shell.transcript.escape import html_text, markdown_text, svg_text
+from smtp_shell.transcript.escape import terminal as plain_visible
 from smtp_shell.transcript.reader import Event, Transcript
-from smtp_shell.transcript.replay import play, reply_of
+from smtp_shell.transcript.replay import SCREEN_KINDS, play, render_event, reply_of
 from smtp_shell.transcript.summary import Summary, summarize
 
 FORMATS = ("text", "md", "html", "svg", "mermaid")
 
 
-def _render(transcript: Transcript, console: Console, gloss: bool) -> None:
-    play(transcript.events, Renderer(console, gloss=gloss), timing=False)
+def _render(events: Iterable[Event], console: Console, gloss: bool) -> None:
+    play(events, Renderer(console, gloss=gloss), timing=False)
 
 
-def to_text(transcript: Transcript, gloss: bool = False) -> str:
-    """Exactly the plain rendering: what the live shell printed without colour."""
+def _plain_console(file) -> Console:
+    return Console(file=file, no_color=True, color_system=None, force_terminal=False, highlight=False,
+                   markup=False, emoji=False, soft_wrap=True, width=200)
+
+
+def _to_string(write, *args, **kwargs) -> str:
     buf = io.StringIO()
-    console = Console(file=buf, no_color=True, color_system=None, force_terminal=False, highlight=False,
-                      markup=False, emoji=False, soft_wrap=True, width=200)
-    _render(transcript, console, gloss)
+    write(*args, out=buf, **kwargs)
     return buf.getvalue()
 
 
+def write_text(transcript: Transcript, out: TextIO, gloss: bool = False) -> None:
+    """Exactly the plain rendering: what the live shell printed without colour (streamed)."""
+    _render(transcript.events, _plain_console(out), gloss)
+
+
+def to_text(transcript: Transcript, gloss: bool = False) -> str:
+    return _to_string(write_text, transcript, gloss=gloss)
+
+
+def _capped(events: Iterable[Event], limit: int, skipped: list[int]) -> Iterator[Event]:
+    """The first `limit` events; counts the rest in `skipped[0]` (an image of a million lines helps nobody)."""
+    for i, event in enumerate(events):
+        if i < limit:
+            yield event
+        else:
+            skipped[0] += 1
+
+
+class _FenceMeter:
+    """A write-only file that remembers the longest run of backticks or tildes written to it."""
+
+    def __init__(self) -> None:
+        self.longest = 0
+        self._run, self._char = 0, ""
+
+    def write(self, text: str) -> int:
+        for m in re.finditer(r"`+|~+|[^`~]+", text):
+            chunk = m.group(0)
+            if chunk[0] in "`~":
+                self._run = self._run + len(chunk) if chunk[0] == self._char else len(chunk)
+                self._char = chunk[0]
+                self.longest = max(self.longest, self._run)
+            else:
+                self._run, self._char = 0, ""
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _Discard(io.StringIO):
+    """Where a recording console's own output goes: nowhere (only the record is used), so the
+    console does not keep a second copy of everything drawn."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 def _colour_console(width: int = 110) -> Console:
-    return Console(file=io.StringIO(), record=True, no_color=False, color_system="truecolor", force_terminal=True,
+    return Console(file=_Discard(), record=True, no_color=False, color_system="truecolor", force_terminal=True,
                    highlight=False, markup=False, emoji=False, soft_wrap=True, width=width)
 
 
@@ -56,20 +109,22 @@ def _facts(transcript: Transcript, s: Summary) -> list[tuple[str, str]]:
 
 # ---- Markdown ------------------------------------------------------------------------------
 
-def _md_cell(text: str) -> str:
-    return plain_visible(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+def write_markdown(transcript: Transcript, out: TextIO, gloss: bool = False) -> None:
+    """Streamed in three passes over the file: the summary, the fence length, the body."""
+    s = summarize(transcript)
+    meter = _FenceMeter()
+    _render(transcript.events, _plain_console(meter), gloss)
+    fence = "`" * max(3, meter.longest + 1)
+    out.write(f"# SMTP session with {markdown_text(s.target)}\n\n"
+              f"Recorded {markdown_text(s.started)} with smtp-shell; ` -> ` the client, `<-  ` the server, "
+              f"`~` under TLS, `*` an error reply, `===` the tool's notes.\n\n{fence}text\n")
+    write_text(transcript, out, gloss)
+    rows = "\n".join(f"| {k} | {markdown_text(v)} |" for k, v in _facts(transcript, s))
+    out.write(f"{fence}\n\n## Summary\n\n| | |\n|---|---|\n{rows}\n")
 
 
 def to_markdown(transcript: Transcript, gloss: bool = False) -> str:
-    s = summarize(transcript)
-    body = to_text(transcript, gloss)
-    longest = max((len(m) for m in re.findall(r"`+|~+", body)), default=0)
-    fence = "`" * max(3, longest + 1)
-    rows = "\n".join(f"| {_md_cell(k)} | {_md_cell(v)} |" for k, v in _facts(transcript, s))
-    return (f"# SMTP session with {_md_cell(s.target)}\n\n"
-            f"Recorded {_md_cell(s.started)} with smtp-shell; ` -> ` the client, `<-  ` the server, "
-            f"`~` under TLS, `*` an error reply, `===` the tool's notes.\n\n"
-            f"{fence}text\n{body}{fence}\n\n## Summary\n\n| | |\n|---|---|\n{rows}\n")
+    return _to_string(write_markdown, transcript, gloss=gloss)
 
 
 # ---- sequence diagram (SVG for the HTML page) ---------------------------------------------------
@@ -79,20 +134,23 @@ def _clip(text: str, n: int = 64) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def diagram_rows(events: list[Event]) -> list[tuple[str, str, bool, bool]]:
+def diagram_rows(events: Iterable[Event]) -> Iterator[tuple[str, str, bool, bool]]:
     """(kind, label, under_tls, is_error) per diagram row; DATA body lines are folded into one row."""
     rows: list[tuple[str, str, bool, bool]] = []
-    body: list[Event] = []
+    body = 0
     tls = False
 
     def flush_body() -> None:
+        nonlocal body
         if body:
-            rows.append(("c", f"message body ({len(body)} line{'s' if len(body) != 1 else ''})", tls, False))
-            body.clear()
+            rows.append(("c", f"message body ({body} line{'s' if body != 1 else ''})", tls, False))
+            body = 0
 
     for e in events:
+        yield from rows
+        rows.clear()
         if e.kind == "c" and e.get("as") == "data":
-            body.append(e)
+            body += 1
             continue
         flush_body()
         if e.kind == "connect":
@@ -117,12 +175,24 @@ def diagram_rows(events: list[Event]) -> list[tuple[str, str, bool, bool]]:
             rows.append(("close", e.text, tls, False))
             tls = False
     flush_body()
-    return rows
+    yield from rows
+
+
+MAX_DIAGRAM_ROWS = 2000   # rows of the sequence diagram in an HTML page
+MAX_SVG_EVENTS = 2000     # events in an SVG still
 
 
 def sequence_svg(transcript: Transcript) -> str:
-    rows = diagram_rows(transcript.events)
-    esc = lambda t: html.escape(t, quote=True)  # noqa: E731
+    rows: list[tuple[str, str, bool, bool]] = []
+    more = 0
+    for row in diagram_rows(transcript.events):
+        if len(rows) < MAX_DIAGRAM_ROWS:
+            rows.append(row)
+        else:
+            more += 1
+    if more:
+        rows.append(("note", f"... and {more} more rows (export --format text shows everything)", False, False))
+    esc = svg_text
     width, left, right, top, step = 820, 110, 710, 64, 26
     height = top + step * len(rows) + 30
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="sequence" role="img" width="{width}" height="{height}" '
@@ -173,15 +243,15 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;
 .diagram{overflow-x:auto}"""
 
 
-def to_html(transcript: Transcript, gloss: bool = False) -> str:
+CHUNK_EVENTS = 500  # events rendered per HTML chunk (the page is written as it is drawn)
+
+
+def write_html(transcript: Transcript, out: TextIO, gloss: bool = False) -> None:
+    """One self-contained page, streamed: the conversation is drawn and written in chunks."""
     s = summarize(transcript)
-    console = _colour_console()
-    _render(transcript, console, gloss)
-    conversation = console.export_html(inline_styles=True, code_format="{code}")
-    esc = html.escape
-    rows = "\n".join(f"<tr><th>{esc(k)}</th><td>{esc(plain_visible(v))}</td></tr>" for k, v in _facts(transcript, s))
-    title = esc(f"SMTP session with {plain_visible(s.target)}")
-    return f"""<!DOCTYPE html>
+    esc = html_text
+    title = esc(f"SMTP session with {s.target}")
+    out.write(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="generator" content="smtp-shell {esc(str(transcript.header.get('tool_version') or ''))}">
@@ -191,21 +261,46 @@ def to_html(transcript: Transcript, gloss: bool = False) -> str:
 <p>Recorded {esc(s.started)}. <code>-&gt;</code> the client, <code>&lt;-</code> the server, <code>~</code> under TLS,
 <code>*</code> an error reply, <code>===</code> smtp-shell's own notes.</p>
 <h2>Conversation</h2>
-<pre class="conversation" id="conversation">{conversation}</pre>
+<pre class="conversation" id="conversation">""")
+    console = _colour_console()
+    renderer = Renderer(console, gloss=gloss)
+    pending = 0
+    for event in transcript.events:
+        if event.kind in SCREEN_KINDS:
+            render_event(renderer, event)
+            pending += 1
+        if pending >= CHUNK_EVENTS:
+            out.write(console.export_html(inline_styles=True, code_format="{code}", clear=True))
+            pending = 0
+    out.write(console.export_html(inline_styles=True, code_format="{code}", clear=True))
+    rows = "\n".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _facts(transcript, s))
+    out.write(f"""</pre>
 <h2>Sequence diagram</h2>
 <div class="diagram">{sequence_svg(transcript)}</div>
 <h2>Summary</h2>
 <table id="summary">{rows}</table>
 </body></html>
-"""
+""")
+
+
+def to_html(transcript: Transcript, gloss: bool = False) -> str:
+    return _to_string(write_html, transcript, gloss=gloss)
 
 
 # ---- SVG still, Mermaid ------------------------------------------------------------------------
 
 def to_svg(transcript: Transcript, gloss: bool = False) -> str:
+    """A still image of the first MAX_SVG_EVENTS events (a note says how many more there were)."""
     console = _colour_console(100)
-    _render(transcript, console, gloss)
+    more = [0]
+    _render(_capped(transcript.events, MAX_SVG_EVENTS, more), console, gloss)
+    if more[0]:
+        Renderer(console).note(f"... and {more[0]} more events (export --format text shows everything)")
     return console.export_svg(title=f"smtp-shell: {plain_visible(transcript.target)}")
+
+
+def write_svg(transcript: Transcript, out: TextIO, gloss: bool = False) -> None:
+    out.write(to_svg(transcript, gloss))
 
 
 _MERMAID_SPECIAL = set(';#:<>%&"{}[]()|`\\')
@@ -216,42 +311,57 @@ def mermaid_escape(text: str) -> str:
     return "".join(f"#{ord(ch)};" if ch in _MERMAID_SPECIAL else ch for ch in plain_visible(text))
 
 
-def to_mermaid(transcript: Transcript) -> str:
-    out = ["sequenceDiagram", "    participant C as client",
-           f"    participant S as server {mermaid_escape(transcript.target)}"]
+def write_mermaid(transcript: Transcript, out: TextIO, gloss: bool = False) -> None:
+    """A Mermaid sequenceDiagram, written row by row."""
+    # The participant line needs the target, which a header may leave to the first connect event.
+    target = transcript.target
+    if target == "?":
+        target = next((e.get("target", "?") for e in transcript.events if e.kind == "connect"), "?")
+    head = ("sequenceDiagram\n    participant C as client\n"
+            f"    participant S as server {mermaid_escape(target)}\n")
     in_rect = False
     for kind, label, tls, error in diagram_rows(transcript.events):
+        if head:  # written with the first row: a file that is bad from its first event writes nothing
+            out.write(head)
+            head = ""
         if tls and not in_rect:
-            out.append("    rect rgb(241, 230, 255)")
+            out.write("    rect rgb(241, 230, 255)\n")
             in_rect = True
         elif not tls and in_rect:
-            out.append("    end")
+            out.write("    end\n")
             in_rect = False
         text = mermaid_escape(label)
         if kind == "c":
-            out.append(f"    C->>S: {text}")
+            out.write(f"    C->>S: {text}\n")
         elif kind == "s":
-            out.append(f"    S-{'-x' if error else '->>'}C: {text}")
+            out.write(f"    S-{'-x' if error else '->>'}C: {text}\n")
         elif kind == "error":
-            out.append(f"    Note over C,S: error#58; {text}")
+            out.write(f"    Note over C,S: error#58; {text}\n")
         elif kind == "marker":
-            out.append(f"    Note over C,S: step passed#58; {text}")
+            out.write(f"    Note over C,S: step passed#58; {text}\n")
         else:
-            out.append(f"    Note over C,S: {text}")
+            out.write(f"    Note over C,S: {text}\n")
+    out.write(head)
     if in_rect:
-        out.append("    end")
-    return "\n".join(out) + "\n"
+        out.write("    end\n")
+
+
+def to_mermaid(transcript: Transcript) -> str:
+    return _to_string(write_mermaid, transcript)
+
+
+WRITERS = {"text": write_text, "md": write_markdown, "html": write_html, "svg": write_svg, "mermaid": write_mermaid}
+
+
+def write_export(transcript: Transcript, fmt: str, out: TextIO, gloss: bool = False) -> None:
+    """Write `transcript` as `fmt` to `out` as it is drawn (a `TranscriptFile` is never held whole)."""
+    writer = WRITERS.get(fmt)
+    if writer is None:
+        raise ValueError(f"{fmt!r} is not an export format; choose one of {', '.join(FORMATS)}")
+    writer(transcript, out, gloss=gloss)
 
 
 def export(transcript: Transcript, fmt: str, gloss: bool = False) -> str:
-    if fmt == "text":
-        return to_text(transcript, gloss)
-    if fmt == "md":
-        return to_markdown(transcript, gloss)
-    if fmt == "html":
-        return to_html(transcript, gloss)
-    if fmt == "svg":
-        return to_svg(transcript, gloss)
-    if fmt == "mermaid":
-        return to_mermaid(transcript)
-    raise ValueError(f"{fmt!r} is not an export format; choose one of {', '.join(FORMATS)}")
+    buf = io.StringIO()
+    write_export(transcript, fmt, buf, gloss)
+    return buf.getvalue()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 
 FORMAT = "smtp-shell-transcript"
 VERSION = 1
@@ -75,6 +76,45 @@ def _type_name(types: tuple) -> str:
     return " or ".join(dict.fromkeys(names[t] for t in types))
 
 
+# Ranges: a transcript is a student's file, so every number is bounded and every string is
+# real text. `t` is at most ten years of seconds; codes and statuses are small integers.
+MAX_T = 10 * 366 * 24 * 3600.0
+INT_RANGES = {"version": (0, 10**6), "code": (0, 999), "status": (-(2**31), 2**31)}
+MAX_LINE_BYTES = 8 * 2**20  # one event line; longer is a damaged or hostile file
+
+
+def _describe(value) -> str:
+    """A short, ASCII-only, never-failing description of a JSON value for an error message."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**12:
+        return f"a {len(str(abs(value))) if abs(value) < 10**4000 else 'several-thousand'}-digit number"
+    try:
+        return json.dumps(value, ensure_ascii=True)[:40]
+    except (ValueError, RecursionError):
+        return "an unreadable value"
+
+
+def _lone_surrogate(text: str) -> bool:
+    """A surrogate that is not a byte recorded as not-UTF-8 (U+DC80..U+DCFF, surrogateescape)."""
+    try:
+        text.encode("utf-8", "surrogateescape")  # fails exactly on the other surrogates
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def check_value(name: str, value) -> str | None:
+    """Range and text checks for one field value (types are checked by the tables)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"the field {name!r} is {value}, which is not a usable number"
+    if isinstance(value, int) and not isinstance(value, bool):
+        low, high = INT_RANGES.get(name, (-(2**53), 2**53))
+        if not low <= value <= high:
+            return f"the field {name!r} is {_describe(value)}, outside {low}..{high}"
+    if isinstance(value, str) and _lone_surrogate(value):
+        return f"the field {name!r} holds a lone surrogate (half of a UTF-16 pair), which is not text"
+    return None
+
+
 def check_fields(obj: dict, table: dict[str, tuple[tuple, bool]]) -> str | None:
     """The first problem with `obj` against `table`, as a phrase, or None. Unknown fields are allowed."""
     for name, (types, required) in table.items():
@@ -85,7 +125,10 @@ def check_fields(obj: dict, table: dict[str, tuple[tuple, bool]]) -> str | None:
         value = obj[name]
         ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
         if not ok:
-            return f"the field {name!r} should be {_type_name(types)}, not {json.dumps(value)[:40]}"
+            return f"the field {name!r} should be {_type_name(types)}, not {_describe(value)}"
+        problem = check_value(name, value)
+        if problem:
+            return problem
     return None
 
 
@@ -94,6 +137,8 @@ def check_event(obj: dict) -> str | None:
     t = obj.get("t")
     if not isinstance(t, (int, float)) or isinstance(t, bool):
         return "the field 't' (seconds since the start) should be a number"
+    if not (isinstance(t, int) or math.isfinite(t)) or not 0 <= t <= MAX_T:
+        return f"the field 't' is {_describe(t)} seconds; it must be from 0 to {MAX_T:.0f}"
     if not isinstance(obj.get("k"), str):
         return "the field 'k' (the event kind) should be a string"
     table = EVENT_FIELDS.get(obj["k"])
@@ -117,6 +162,8 @@ def check_event(obj: dict) -> str | None:
             want = bool if name in _TLS_FLAGS else str
             if name in info and not isinstance(info[name], want):
                 return f"the TLS field {name!r} should be {_type_name((want,))}"
+            if name in info and check_value(name, info[name]):
+                return check_value(name, info[name])
     return None
 
 

@@ -49,9 +49,11 @@ def open_new(path: Path, force: bool = False):
     path = Path(path)
     if path.is_dir():
         raise TranscriptError(f"{path} is a folder; give a file name for the transcript, e.g. {path / 'session.jsonl'}")
+    from smtp_shell.paths import open_private, private_dir
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return open(path, "w" if force else "x", encoding="utf-8", newline="\n", buffering=1)
+        private_dir(path.parent, ours=False)  # 0700 if made now; the file itself is always 0600
+        return open_private(path, "w", exclusive=not force, encoding="utf-8", newline="\n", buffering=1)
     except FileExistsError:
         raise TranscriptError(f"{path} already exists; choose another file name, or add --force to overwrite it") from None
     except OSError as exc:
@@ -201,7 +203,7 @@ class Recorder:
         if mech == "PLAIN":
             return "plain-response"
         if mech == "LOGIN":
-            if challenge.startswith("user"):
+            if challenge.startswith("user") and self._auth_steps == 0:  # never after the user name was sent
                 return "login-username"
             if challenge.startswith("pass"):
                 return "login-password"
@@ -216,6 +218,7 @@ class Recorder:
             words = command.args.split()
             self._auth_mech, self._auth_steps = (words[0].upper() if words else ""), 0
             initial = words[1] if len(words) > 1 else ""
+            self._auth_steps = 1 if initial else 0  # an initial response already named the user
             hint = getattr(outgoing, "secret_kind", "") or _INITIAL_HINTS.get(self._auth_mech or "", "initial-response")
             event["text"] = self._scrub(mask_auth_command(real)[0]) if real else event["text"]
         else:

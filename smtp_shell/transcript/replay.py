@@ -9,6 +9,7 @@ recorded pauses (scaled by `--speed`, capped by `--idle-limit`) or none at all.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from types import SimpleNamespace
 
 from smtp_shell.protocol.replies import Reply, ReplyParser
@@ -85,12 +86,18 @@ def screen_events(events: list[Event]) -> list[Event]:
     return [e for e in events if e.kind in SCREEN_KINDS]
 
 
-def play(events: list[Event], renderer, *, timing: bool = True, speed: float = 1.0,
+def play(events: Iterable[Event], renderer, *, timing: bool = True, speed: float = 1.0,
          idle_limit: float | None = None, sleep=time.sleep) -> None:
-    """Draw every event, waiting the recorded time between them unless `timing` is off."""
-    shown = screen_events(events)
-    waits = delays(shown, speed, idle_limit) if timing else [0.0] * len(shown)
-    for wait, event in zip(waits, shown):
-        if wait > 0:
-            sleep(wait)
+    """Draw every event, waiting the recorded time between them unless `timing` is off.
+    `events` may be a stream (a `TranscriptFile`'s): one event is held at a time."""
+    previous = 0.0
+    for event in events:
+        if event.kind not in SCREEN_KINDS:
+            continue
+        if timing:
+            wait = max(0.0, event.t - previous) / max(speed, 1e-9)
+            wait = min(wait, idle_limit) if idle_limit is not None else wait
+            if wait > 0:
+                sleep(wait)
+        previous = event.t
         render_event(renderer, event)

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from rich.table import Table
 from rich.text import Text
 
-from smtp_shell.render import plain_visible
+from smtp_shell.transcript.escape import csv_cell, json_dumps
+from smtp_shell.transcript.escape import terminal as plain_visible
 from smtp_shell.transcript.format import TranscriptError
-from smtp_shell.transcript.reader import read_transcript
+from smtp_shell.transcript.reader import open_transcript
 from smtp_shell.transcript.summary import Summary, summarize
 
 if TYPE_CHECKING:
@@ -39,9 +39,12 @@ def collect(folder: Path) -> list[Summary]:
     for path in transcript_files(folder):
         name = path.relative_to(folder).as_posix()
         try:
-            out.append(summarize(read_transcript(path), name))
+            out.append(summarize(open_transcript(path), name))  # streamed: one event in memory at a time
         except TranscriptError as exc:
             out.append(Summary(file=name, problem=str(exc).replace(str(path), name)))
+        except Exception as exc:  # never lose the whole class to one file: say which, go on
+            out.append(Summary(file=name, problem=f"{name} could not be summarised ({exc.__class__.__name__}); "
+                                                  "please report this file as a bug"))
     return out
 
 
@@ -50,15 +53,13 @@ def to_csv(summaries: list[Summary]) -> str:
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for s in summaries:
-        row = s.row()
-        # A cell starting with = + - @ would run as a formula in a spreadsheet: quote it as text.
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
-                         for k, v in row.items()})
+        # Every text cell is escaped (and guarded against formulas) at this last step.
+        writer.writerow({k: csv_cell(v) for k, v in s.row().items()})
     return buf.getvalue()
 
 
 def to_json(summaries: list[Summary]) -> str:
-    return json.dumps([s.row() for s in summaries], indent=2, ensure_ascii=False) + "\n"
+    return json_dumps([s.row() for s in summaries]) + "\n"
 
 
 def _yes(flag: bool) -> Text:
@@ -66,7 +67,7 @@ def _yes(flag: bool) -> Text:
 
 
 def to_table(summaries: list[Summary], folder: Path) -> Table:
-    table = Table(title=f"Transcripts in {plain_visible(str(folder))}", title_justify="left")
+    table = Table(title=Text(f"Transcripts in {plain_visible(str(folder))}"), title_justify="left")
     for name, justify in (("file", "left"), ("target", "left"), ("start", "left"), ("duration", "right"),
                           ("status", "left"), ("TLS", "center"), ("login", "left"), ("accepted", "right"),
                           ("4xx", "right"), ("5xx", "right"), ("lesson", "left"), ("steps", "right")):
@@ -77,7 +78,7 @@ def to_table(summaries: list[Summary], folder: Path) -> Table:
                           Text("unreadable", style="red"), *[""] * 7)
             continue
         status = Text("complete", style="green") if s.complete else Text("incomplete", style="yellow")
-        table.add_row(Text(plain_visible(s.file)), Text(plain_visible(s.target)), Text(s.started[:19].replace("T", " ")),
+        table.add_row(Text(plain_visible(s.file)), Text(plain_visible(s.target)), Text(plain_visible(s.started[:19].replace("T", " "))),
                       f"{s.duration:.1f}s", status, _yes(s.tls),
                       Text(plain_visible(s.user)) if s.authenticated and s.user else _yes(False),
                       str(s.accepted), str(s.replies_4xx),

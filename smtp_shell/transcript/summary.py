@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from smtp_shell.transcript.reader import Transcript
+from smtp_shell.transcript.reader import Transcript, TranscriptFile
+
+MAX_STEPS = 1000  # markers kept for the steps column (a hostile file may hold millions)
 
 
 @dataclass
@@ -48,15 +50,16 @@ class Summary:
         }
 
 
-def summarize(transcript: Transcript, name: str | None = None) -> Summary:
-    s = Summary(file=name or transcript.path.name, target=transcript.target, started=transcript.started,
-                duration=transcript.duration, complete=transcript.complete, problem=transcript.problem,
-                lesson=transcript.lesson)
+def summarize(transcript: Transcript | TranscriptFile, name: str | None = None) -> Summary:
+    """One pass over the events (a `TranscriptFile` is streamed from disk, never held whole)."""
+    s = Summary(file=name or transcript.path.name, started=transcript.started, lesson=transcript.lesson)
     user = None
     last_client_as = None
     for event in transcript.events:
         kind = event.kind
-        if kind == "tls":
+        if kind == "connect":
+            last_client_as = None  # a new connection's greeting answers no dot
+        elif kind == "tls":
             s.tls = True
         elif kind == "c":
             last_client_as = event.get("as")
@@ -77,6 +80,9 @@ def summarize(transcript: Transcript, name: str | None = None) -> Summary:
                     s.authenticated, s.user = True, user or "(authenticated)"
         elif kind == "error":
             s.errors += 1
-        elif kind == "marker":
+        elif kind == "marker" and len(s.steps) < MAX_STEPS:
             s.steps.append(event.text)
+    # Known only once every event was read (when streaming).
+    s.target, s.duration = transcript.target, transcript.duration
+    s.complete, s.problem = transcript.complete, transcript.problem
     return s

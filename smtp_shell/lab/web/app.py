@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from smtp_shell.address import format_hostport, is_loopback
 from smtp_shell.lab.mailbox import Mailbox, StoredMessage
 from smtp_shell.lab.tracker import SessionTracker
 from smtp_shell.lab.web import pages
@@ -34,15 +34,6 @@ PART_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data
 _FOLDER = re.compile(r"^[a-z0-9][a-z0-9._@+-]*$")
 _ID = re.compile(r"^\d{8}T\d{6}Z-\d{6,}$")
 TOKEN_COOKIE = "smtp_shell_lab_token"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @web.middleware
@@ -209,8 +200,7 @@ class WebView:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/" + (f"?token={self.token}" if self.token else "")
+        return f"http://{format_hostport(self.host, self.port)}/" + (f"?token={self.token}" if self.token else "")
 
     async def _start(self) -> None:
         app = make_app(self.tracker, Mailbox(self.server.mailbox), self.token, self.stuck_after, self.roster)
