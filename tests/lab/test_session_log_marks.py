@@ -36,7 +36,8 @@ def test_bare_lf_bare_cr_8bit_and_overlong_lines_are_marked(lab, wire):
     assert "1202 octets, over the 1000 allowed for a text line" in text
     assert "so a lone '.' ended this way does NOT end the message" in text
     w.send(b"\r\n.\r\n")   # the real end: CR LF . CR LF (then aiosmtpd refuses the over-long line)
-    assert w.reply().startswith("500 5.5.2 Line too long")
+    reply = w.reply()
+    assert reply.startswith("500 ") and "Line too long" in reply
 
 
 def test_a_clean_session_has_no_marks(lab, wire):
