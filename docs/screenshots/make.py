@@ -4,7 +4,8 @@ driven in tmux, captured with its colours and rendered to PNG by headless Chromi
 Why this exists: the README shows what the shell looks like on a dark and on a light terminal;
 the pictures are made from the program itself, so they can be made again after any change:
 
-    python docs/screenshots/make.py        (needs tmux and /usr/bin/chromium)
+    python docs/screenshots/make.py   (needs tmux, /usr/bin/chromium and a font with the control
+                                        pictures ␍␊, e.g. Debian's fonts-symbola)
 """
 
 from __future__ import annotations
