@@ -32,6 +32,8 @@ exit status: 0 session ran to the end (batch: every message accepted), 1 error, 
 141 stdout closed (docs/batch.md)
 """
 
+PROFILES = ("lab", "postfix", "strict", "minimal")  # as smtp_shell.lab.profiles.NAMES (not imported at start-up)
+
 
 def _add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tls", action="store_true", help="implicit TLS from the first byte (port 465)")
@@ -49,6 +51,8 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
                    help="batch: go on after a failed transaction (default: stop after the first, with QUIT)")
     p.add_argument("--no-pipeline", action="store_true",
                    help="wait for each reply even when the server advertises PIPELINING")
+    p.add_argument("--theme", choices=("dark", "light"), default=None,
+                   help="colours for a dark (default) or light background (also: SMTP_SHELL_THEME)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lab accounts from a file of NAME:PASSWORD lines (keeps passwords out of ps)")
     p.add_argument("--allow-plain-auth", action="store_true", help="allow AUTH before STARTTLS (to show why it is dangerous)")
     p.add_argument("--faults", type=Path, default=None, metavar="FILE", help="scripted faults (TOML)")
+    p.add_argument("--profile", choices=PROFILES, default="lab",
+                   help="how the lab answers: its own words, Postfix's, strict RFC 5321, or no ESMTP (minimal)")
     _add_classroom_options(p)
 
     p = sub.add_parser("mailbox", help="list what the lab server received, or show one message")
@@ -123,6 +129,10 @@ def _add_lesson_parser(sub) -> None:
     p.add_argument("name", nargs="?", default=None, metavar="NAME", help="the lesson to run, e.g. 2 or first-message")
     p.add_argument("--lessons-dir", type=Path, default=None, metavar="DIR", help="also offer the lessons (.toml) in DIR")
     p.add_argument("--server", default=None, metavar="HOST:PORT", help="use this server instead of starting a lab server")
+    p.add_argument("--profile", choices=PROFILES, default="lab",
+                   help="how the lesson's lab answers: lab (default), postfix (Postfix's wording), strict, minimal")
+    p.add_argument("--theme", choices=("dark", "light"), default=None,
+                   help="colours for a dark (default) or light background (also: SMTP_SHELL_THEME)")
     p.add_argument("--mailbox", type=Path, default=None, metavar="DIR",
                    help="the lab mailbox folder (with --server: where to look for saved mail)")
     p.add_argument("--record-dir", type=Path, default=None, metavar="DIR",
@@ -230,6 +240,12 @@ def _main(argv: list[str] | None, env: Environment) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version (0) or a usage error (2): argparse has printed why
         return int(exc.code) if isinstance(exc.code, int) else int(ExitStatus.USAGE)
+    try:
+        from smtp_shell.render import use_theme
+
+        use_theme(getattr(args, "theme", None))
+    except ValueError as exc:
+        return fail(str(exc), ExitStatus.USAGE)
     try:
         handler = {
             None: _cmd_default,

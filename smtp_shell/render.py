@@ -23,24 +23,55 @@ from rich.text import Text
 
 from smtp_shell.address import escape, escape_pieces
 
-# One palette for rich and prompt_toolkit: name -> (colour, attributes).
-PALETTE: dict[str, tuple[str, str]] = {
-    "reply.2": ("green", "bold"),
-    "reply.3": ("cyan", "bold"),
-    "reply.4": ("yellow", "bold"),
-    "reply.5": ("red", "bold"),
-    "enhanced": ("magenta", "underline"),
-    "client": ("blue", "bold"),
-    "client.tls": ("magenta", "bold"),
-    "prefix": ("bright_black", ""),
-    "note": ("bright_black", ""),
-    "warning": ("yellow", ""),
-    "error": ("red", "bold"),
-    "gloss": ("bright_black", "italic"),
-    "escape": ("black on yellow", ""),
-    "secret": ("bright_black", "italic"),
-    "tls": ("magenta", ""),
+# One palette for rich and prompt_toolkit: name -> (colour, attributes). The 16 ANSI colours
+# only, so every terminal theme maps them; `dark` is the default, `light` for white backgrounds
+# (and most projectors): no yellow text, no grey that fades on white.
+THEMES: dict[str, dict[str, tuple[str, str]]] = {
+    "dark": {
+        "reply.2": ("green", "bold"),
+        "reply.3": ("cyan", "bold"),
+        "reply.4": ("yellow", "bold"),
+        "reply.5": ("red", "bold"),
+        "enhanced": ("magenta", "underline"),
+        "client": ("bright_blue", "bold"),       # never dark blue on black
+        "client.tls": ("bright_magenta", "bold"),
+        "prefix": ("bright_black", ""),
+        "note": ("bright_black", ""),
+        "warning": ("yellow", ""),
+        "error": ("red", "bold"),
+        "gloss": ("bright_black", "italic"),
+        "escape": ("black on yellow", ""),
+        "secret": ("bright_black", "italic"),
+        "tls": ("magenta", ""),
+    },
+    "light": {
+        "reply.2": ("green", "bold"),
+        "reply.3": ("blue", "bold"),
+        "reply.4": ("magenta", "bold"),
+        "reply.5": ("red", "bold"),
+        "enhanced": ("blue", "underline"),
+        "client": ("blue", "bold"),
+        "client.tls": ("magenta", "bold"),
+        "prefix": ("black", ""),
+        "note": ("black", "italic"),
+        "warning": ("magenta", ""),
+        "error": ("red", "bold"),
+        "gloss": ("black", "italic"),
+        "escape": ("black on yellow", ""),
+        "secret": ("black", "italic"),
+        "tls": ("magenta", ""),
+    },
 }
+PALETTE: dict[str, tuple[str, str]] = dict(THEMES["dark"])
+
+
+def use_theme(name: str | None) -> None:
+    """Switch the palette (`--theme`, or SMTP_SHELL_THEME); unknown names raise ValueError."""
+    name = (name or os.environ.get("SMTP_SHELL_THEME") or "dark").lower()
+    if name not in THEMES:
+        raise ValueError(f"unknown theme {name!r}; the themes are {', '.join(THEMES)}")
+    PALETTE.clear()
+    PALETTE.update(THEMES[name])
 
 
 def rich_style(name: str) -> str:
@@ -199,23 +230,37 @@ class Renderer:
 
             self._emit(Text(f"     {gloss(reply.code, enhanced)}", style=rich_style("gloss")))
 
-    # -- the tool's own voice ----------------------------------------------------------
-    def note(self, text: str) -> None:
-        line = Text("=== ", style=rich_style("prefix"))
-        line.append_text(visible(text, rich_style("note")))
+    def wire(self, direction: str, text: str, notes: list[str], tls: bool = False) -> None:
+        """One line as bytes (:wire on): `text` already has CR/LF and odd bytes drawn visibly."""
+        mark = "≈" if tls else "="   # the shell's ~ for TLS, doubled: the bytes under the line
+        arrow = mark + ">" if direction == ">" else "<" + mark
+        line = Text(f" {arrow} " if direction == ">" else f"{arrow}  ", style=rich_style("prefix"))
+        line.append_text(visible(text, rich_style("gloss")))
+        if notes:
+            line.append("   ← " + "; ".join(notes), style=rich_style("note"))
         self._emit(line)
+
+    # -- the tool's own voice ----------------------------------------------------------
+    def _emit_wrapped(self, prefix: Text, body: Text) -> None:
+        """The tool's own words: on a terminal, wrapped at its width at word boundaries, the
+        continuation lines indented under the text; elsewhere one line, as before."""
+        width = self.console.width - prefix.cell_len
+        if self._direct() is not None or width < 20 or body.cell_len <= width:
+            self._emit(prefix + body)
+            return
+        for i, part in enumerate(body.wrap(self.console, width)):
+            self._emit((prefix if i == 0 else Text(" " * prefix.cell_len)) + part)
+
+    def note(self, text: str) -> None:
+        self._emit_wrapped(Text("=== ", style=rich_style("prefix")), visible(text, rich_style("note")))
 
     def warning(self, text: str) -> None:
-        line = Text("=== ", style=rich_style("prefix"))
-        line.append_text(visible("warning: " + text, rich_style("warning")))
-        self._emit(line)
+        self._emit_wrapped(Text("=== ", style=rich_style("prefix")), visible("warning: " + text, rich_style("warning")))
 
     def error(self, text: str, hint: str | None = None) -> None:
-        line = Text("*** ", style=rich_style("error"))
-        line.append_text(visible(text, rich_style("error")))
-        self._emit(line)
+        self._emit_wrapped(Text("*** ", style=rich_style("error")), visible(text, rich_style("error")))
         if hint:
-            self._emit(Text("    " + plain_visible(hint), style=rich_style("note")))
+            self._emit_wrapped(Text("    "), Text(plain_visible(hint), style=rich_style("note")))
 
     def raw_server(self, data: bytes, label: str) -> None:
         """Bytes from the server that are not a reply (shown escaped, never interpreted)."""

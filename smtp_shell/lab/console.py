@@ -57,7 +57,7 @@ def run_lab(args) -> int:
         return fail(f"--tls-port {args.tls_port} is not a port; use 0 to 65535, e.g. --tls-port 8465")
     out = _console(soft_wrap=True)  # paths and fingerprints stay on one line, copyable
     config = LabConfig(host=host, port=port, tls_port=args.tls_port, mailbox=args.mailbox, users=users,
-                       allow_plain_auth=args.allow_plain_auth, faults=faults)
+                       allow_plain_auth=args.allow_plain_auth, faults=faults, profile=args.profile)
     if getattr(args, "max_sessions", None):
         config.max_sessions = max(1, args.max_sessions)
     if getattr(args, "max_per_address", None):

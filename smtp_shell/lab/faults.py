@@ -29,6 +29,7 @@ class Faults:
     delay_seconds: float = 0.0                 # wait this long before replying ...
     delay_verbs: list[str] = field(default_factory=list)  # ... to these verbs (empty: all; GREETING)
     drop_during_data: bool = False             # close mid-DATA without a reply
+    relay_requires_auth: bool = False          # 554 5.7.1 for a recipient outside lab.test until AUTH
 
     def __post_init__(self) -> None:
         self.reject_recipients = {k.strip().lower(): v for k, v in dict(self.reject_recipients).items()}
@@ -56,6 +57,8 @@ class Faults:
             out.append(f"delay {self.delay_seconds:g}s before " + (" ".join(self.delay_verbs) or "every reply"))
         if self.drop_during_data:
             out.append("drop during DATA")
+        if self.relay_requires_auth:
+            out.append("relay only after AUTH")
         return out
 
     @classmethod
@@ -84,7 +87,7 @@ class Faults:
         for key in data:
             if key not in known:
                 raise FaultsError(f"{key!r} is not a fault; the faults are {', '.join(sorted(known))}")
-        for key in ("greylist", "drop_during_data"):
+        for key in ("greylist", "drop_during_data", "relay_requires_auth"):
             if key in data and not isinstance(data[key], bool):
                 raise FaultsError(f"{key} must be true or false, not {data[key]!r}")
         for key in ("max_recipients", "max_size", "disconnect_after_commands"):

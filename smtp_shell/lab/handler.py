@@ -22,9 +22,13 @@ from smtp_shell.lab.accounts import Accounts
 from smtp_shell.lab.faults import Faults
 from smtp_shell.lab.limits import MAX_PER_ADDRESS, MAX_RECIPIENTS, AuthThrottle
 from smtp_shell.lab.mailbox import Mailbox, MailboxError
+from smtp_shell.lab.profiles import Profile
 from smtp_shell.lab.safetext import visible
 
 MAX_AUTH_FAILURES = 5
+LOCAL_DOMAIN = "lab.test"   # the domain the lab hosts; others are "relayed" (kept here) only after AUTH
+# RFC 6531 §3.5: a non-ASCII address in a transaction whose MAIL FROM had no SMTPUTF8.
+NEEDS_SMTPUTF8 = "553 5.6.7 Non-ASCII address without SMTPUTF8: say MAIL FROM:<...> SMTPUTF8 (RFC 6531)"
 
 
 @dataclass
@@ -40,6 +44,7 @@ class LabContext:
     max_recipients: int = MAX_RECIPIENTS
     auth_throttle: AuthThrottle = field(default_factory=AuthThrottle)
     on_event: Callable[[str], None] | None = None
+    profile: Profile = field(default_factory=Profile)
     sessions: set = field(default_factory=set)
     session_counter: int = 0
     messages_saved: int = 0
@@ -102,6 +107,8 @@ class LabHandler:
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         faults: Faults = server.lab.faults
+        if not address.isascii() and not envelope.smtp_utf8:
+            return NEEDS_SMTPUTF8
         if faults.max_size is not None:
             for option in mail_options:
                 name, _, value = option.partition("=")
@@ -114,6 +121,11 @@ class LabHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         lab: LabContext = server.lab
         faults = lab.faults
+        if not address.isascii() and not envelope.smtp_utf8:
+            return NEEDS_SMTPUTF8
+        if faults.relay_requires_auth and not session.authenticated \
+                and address.rpartition("@")[2].lower() != LOCAL_DOMAIN:
+            return f"554 5.7.1 <{_clean(address)}>: Relay access denied (log in with AUTH to send beyond {LOCAL_DOMAIN})"
         reply = faults.rejection_for(address)
         if reply is not None:
             return reply
@@ -135,6 +147,9 @@ class LabHandler:
         content: bytes = envelope.original_content
         if lab.faults.max_size is not None and len(content) > lab.faults.max_size:
             return f"552 5.3.4 Message size exceeds fixed limit of {lab.faults.max_size} bytes"
+        if lab.profile.strict and not content.isascii() and not {"BODY=8BITMIME", "BODY=BINARYMIME"} & {
+                o.upper() for o in envelope.mail_options}:
+            return "554 5.6.0 8-bit message content without BODY=8BITMIME on MAIL FROM (RFC 6152)"
         recipients = list(dict.fromkeys(r.lower() for r in envelope.rcpt_tos))
         trace = _trace_headers(server, session, envelope)
         loop = asyncio.get_running_loop()

@@ -26,6 +26,7 @@ from smtp_shell.lab.faults import Faults
 from smtp_shell.lab.handler import LabContext, LabHandler, authenticate
 from smtp_shell.lab.limits import MAX_PER_ADDRESS, MAX_RECIPIENTS, AuthThrottle
 from smtp_shell.lab.mailbox import Mailbox, MailboxError
+from smtp_shell.lab.profiles import Profile
 from smtp_shell.lab.session import LabSMTP
 
 log = logging.getLogger("smtp_shell.lab")
@@ -63,6 +64,7 @@ class LabConfig:
     max_message_size: int = 10 * 1024 * 1024
     cert_dir: Path | None = None
     server_hostname: str = "smtp-shell.lab"
+    profile: str = "lab"          # how the lab answers: lab, postfix, strict, minimal (profiles.py)
 
 
 def _listen_error(exc: OSError, host: str, port: int, option: str) -> LabError:
@@ -114,6 +116,13 @@ class LabServer:
     def default_account_hint(self) -> str:
         return self.accounts.hint()
 
+    def reset_lesson_state(self) -> None:
+        """Forget what a lesson taught the server (greylisting's memory), as on a fresh start."""
+        lab = self._lab
+        if lab is not None:
+            with lab.lock:
+                lab.greylist_seen.clear()
+
     @property
     def messages_saved(self) -> int:
         return self._lab.messages_saved if self._lab else 0
@@ -142,7 +151,7 @@ class LabServer:
             mailbox=self._mailbox, max_sessions=self.config.max_sessions,
             max_commands=self.config.max_commands, max_per_address=self.config.max_per_address,
             max_recipients=self.config.max_recipients, auth_throttle=AuthThrottle(enabled=self.config.auth_throttle),
-            on_event=self._on_event, observers=self.observers)
+            on_event=self._on_event, observers=self.observers, profile=Profile.named(self.config.profile))
         self._loop = loop = asyncio.new_event_loop()
         ready = threading.Event()
         failure: list[BaseException] = []

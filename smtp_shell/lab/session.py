@@ -163,6 +163,8 @@ class LabSMTP(HookedSMTP):
     async def push(self, status) -> None:
         if isinstance(status, str) and not self._no_enhance:
             status = add_enhanced_code(status)
+        if isinstance(status, str):
+            status = self.lab.profile.rewrite(status, self.hostname)
         if self.log is not None:
             self.log.server_line(status if isinstance(status, str) else status.decode("utf-8", "replace"))
         if self.lab.observers:
@@ -195,9 +197,23 @@ class LabSMTP(HookedSMTP):
                 return await self._close_with("421 4.7.0 Too many commands in one session, closing connection")
             if faults.delays(verb):
                 await asyncio.sleep(faults.delay_seconds)
+            refusal = self._profile_refusal(verb, arg)
+            if refusal:
+                return await self.push(refusal)
             await method(arg)
 
         return run
+
+    def _profile_refusal(self, verb: str, arg: str | None) -> str | None:
+        """What this lab's profile refuses before aiosmtpd sees the command (profiles.py)."""
+        profile = self.lab.profile
+        if not profile.esmtp and verb in ("EHLO", "STARTTLS", "AUTH"):
+            return "502 5.5.2 Error: command not recognized"
+        if profile.strict and verb in ("MAIL", "RCPT") and arg and ":" in arg \
+                and not arg.partition(":")[2].lstrip().startswith("<"):
+            who = "sender" if verb == "MAIL" else "recipient"
+            return f"501 5.1.7 Bad {who} address syntax: the address goes in angle brackets (RFC 5321 §4.1.2)"
+        return None
 
     async def _close_with(self, reply: str) -> None:
         await self.push(reply)

@@ -37,6 +37,26 @@ def _now() -> str:
     return f"{_second[1]}.{min(int((now - whole) * 1000), 999):03d}Z"
 
 
+def byte_marks(raw: bytes, data: bool = False) -> list[str]:
+    """What is wrong or notable in one raw client line, for the instructor (RFC 5321 §2.3.8:
+    lines end in CR LF; §4.5.3.1.6: a text line is at most 1000 octets with its CR LF;
+    §4.5.3.1.4: a command line at most 512)."""
+    marks = []
+    body = raw[:-1] if raw.endswith(b"\n") else raw
+    if raw.endswith(b"\n") and not raw.endswith(b"\r\n"):
+        marks.append("bare LF (no CR before it); SMTP lines end in CR LF"
+                     + (", so a lone '.' ended this way does NOT end the message" if body.strip() == b"." else ""))
+    if b"\r" in (raw[:-2] if raw.endswith(b"\r\n") else body):
+        marks.append("bare CR inside the line")
+    if not raw.isascii():
+        marks.append(f"{sum(1 for b in raw if b > 0x7F)} 8-bit byte(s)"
+                     + ("" if data else " in a command (only with SMTPUTF8)"))
+    limit = 1000 if data else 512
+    if len(raw) > limit:
+        marks.append(f"{len(raw)} octets, over the {limit} allowed for a {'text' if data else 'command'} line")
+    return marks
+
+
 class SessionLog:
     def __init__(self, directory: Path, session_no: int, peer, session_id: str | None = None) -> None:
         self.directory = directory
@@ -77,10 +97,16 @@ class SessionLog:
             self._client_line(line)
 
     def _client_line(self, raw: bytes) -> None:
+        marks = byte_marks(raw, data=self._in_data)
+        self._client_text(raw)
+        if marks:
+            self._write("--", "the line above: " + "; ".join(marks))
+
+    def _client_text(self, raw: bytes) -> None:
         text = raw.decode("utf-8", "surrogateescape")
         text = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
         if self._in_data:
-            if text == ".":
+            if text == "." and raw.endswith(b"\r\n"):  # only CR LF . CR LF ends the message
                 if self._data_lines > MAX_DATA_LINES:
                     self._write("--", f"({self._data_lines - MAX_DATA_LINES} more message lines not logged; "
                                       f"the message itself is in the mailbox)")

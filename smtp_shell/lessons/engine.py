@@ -19,7 +19,9 @@ import re
 import time
 from pathlib import Path
 
-from smtp_shell.lessons.checks import Outcome
+from rich.text import Text
+
+from smtp_shell.lessons.checks import Outcome, verb_label
 from smtp_shell.lessons.facts import Facts, Happening
 from smtp_shell.lessons.model import Lesson
 from smtp_shell.lessons.progress import Progress
@@ -48,6 +50,8 @@ class LessonEngine(Listener):
         self.recorder = recorder
         self.driver = None
         self.shell = None
+        self.lab_reset = None   # set when the lesson runs its own lab server: :restart resets its state
+        self._claimed: object = None   # the reply event that passed the last step
         self._clock = clock
         self.log: list[tuple[int, str, str]] = []   # (step number, "pass"|"fail"|"hint"|"skip", text)
         self._reset()
@@ -65,6 +69,9 @@ class LessonEngine(Listener):
         self._announced: set[int] = set()
         self.seconds = [0.0] * n
         self._step_clock: float | None = None
+        self._nudged: set[str] = set()
+        self.predictions: list[tuple[str, int] | None] = [None] * n   # (what was predicted, the code that came)
+        self._predicted: str | None = None
         self.facts.new_step()
         for step in self.lesson.steps:
             step.check.reset()
@@ -107,6 +114,20 @@ class LessonEngine(Listener):
     def watch(self, session: SessionModel) -> None:
         self.facts.session = session
 
+    def connected(self, target: str, tls: bool = False) -> None:
+        self.facts.connection_changed()
+
+    def closed(self, reason: str) -> None:
+        self.facts.connection_changed()
+
+    def claims(self, event: object) -> bool:
+        """This reply passed a step: the step's own notice explains it (no generic hint beside it)."""
+        return event is not None and event is self._claimed
+
+    def client_ran(self) -> None:
+        """The student's own program ran against the lab (:run): the step may read what it did."""
+        self._offer(Happening("client"))
+
     def tls_info(self, info: object) -> None:
         self._offer(Happening("tls"))
 
@@ -128,31 +149,68 @@ class LessonEngine(Listener):
         if step is None or self.complete:
             return
         outcome = step.check.evaluate(happening, self.facts)
-        event = happening.event
+        event = happening.event if happening.kind == "reply" else None
+        if event is not None:
+            self._settle_prediction(event)
         if outcome is None and event is not None and event.reply.klass in (4, 5):
-            outcome = Outcome(False, f"the server refused {event.verb or 'the session'} with {event.reply.code}",
+            outcome = Outcome(False, f"the server refused {verb_label(event.verb)} with {event.reply.code}",
                               event.reply.code)
+        if outcome is None and event is not None and not self.facts.stale_reply:
+            self._nudge(step.check.nudge(happening, self.facts))
         if outcome is None or outcome.progress:
             return
         if outcome.passed:
-            self._passed()
+            self._claimed = event
+            self._passed(outcome.reason)
             return
         if outcome.code is None and event is not None and event.reply.klass in (4, 5):
             outcome = Outcome(False, outcome.reason, event.reply.code)
-        self._failed(outcome)
+        self._failed(outcome, event.verb if event is not None else None)
 
-    def _explanation(self, code: int | None) -> str | None:
-        own = self.step.explanation_for(code)
+    # -- predictions ------------------------------------------------------------------------------
+    def predict(self, text: str) -> None:
+        """:predict CODE: the reply code (550) or class (5xx, 5) the student expects next."""
+        if self.step is None:
+            raise ValueError("The lesson is complete; there is nothing to predict.")
+        guess = text.strip().lower().rstrip("x")
+        if not (guess.isdigit() and ((len(guess) == 3 and 200 <= int(guess) <= 599) or (len(guess) == 1 and guess in "2345"))):
+            raise ValueError("Predict a reply code like :predict 550, or a class like :predict 5xx")
+        self._predicted = guess
+        shown = guess if len(guess) == 3 else f"{guess}xx"
+        self.log.append((self.step.number, "predict", shown))
+        self._say(f"Your prediction: {shown}. Now send the command and compare.")
+
+    def _settle_prediction(self, event) -> None:
+        about = self.step.check.verbs()
+        if self._predicted is None or event.kind != "response" or (about is not None and event.verb not in about):
+            return
+        guess, self._predicted = self._predicted, None
+        code = event.reply.code
+        right = str(code) == guess or str(code)[0] == guess
+        shown = guess if len(guess) == 3 else f"{guess}xx"
+        self.predictions[self.index] = (shown, code)
+        self._say(f"{'✓' if right else '✗'} you predicted {shown}; the server said {code}."
+                           + ("" if right else " Read the reply: what made the difference?"))
+
+    def _nudge(self, text: str | None) -> None:
+        """Valid, but not what the step asks for: say so once per step, without counting an attempt."""
+        if text and text not in self._nudged:
+            self._nudged.add(text)
+            self.log.append((self.step.number, "nudge", text))
+            self._say(f"↪ step {self.step.number}: {text}")
+
+    def _explanation(self, code: int | None, verb: str | None = None) -> str | None:
+        own = self.step.explanation_for(code, verb)
         if own or code is None or code < 400:
             return own
         entry = lookup(str(code))
         return f"{code}: {entry.summary}. {entry.explanation}" if entry else None
 
-    def _failed(self, outcome: Outcome) -> None:
+    def _failed(self, outcome: Outcome, verb: str | None = None) -> None:
         i, step = self.index, self.step
         self.attempts[i] += 1
         self.states[i] = "failed"
-        explanation = self._explanation(outcome.code)
+        explanation = self._explanation(outcome.code, verb)
         explanation = self._fill(explanation) if explanation else None
         self.log.append((step.number, "fail", "\n".join(t for t in (outcome.reason, explanation) if t)))
         self._record_event("attempt", step=step.number, passed=False, reason=outcome.reason or "", code=outcome.code)
@@ -160,8 +218,10 @@ class LessonEngine(Listener):
         lessonui.show_fail(self.console, number=step.number, attempt=self.attempts[i], reason=outcome.reason,
                            explanation=explanation, hints_left=self.hints_used[i] < len(step.hints))
 
-    def _passed(self) -> None:
+    def _passed(self, why: str = "") -> None:
         step = self.step
+        if why:
+            self._say(f"✓ step {step.number}: {why}")
         self.states[self.index] = "passed"
         self.log.append((step.number, "pass", step.title))
         self._record_event("attempt", step=step.number, passed=True, reason="")
@@ -179,7 +239,9 @@ class LessonEngine(Listener):
             self._finish()
             return
         self.step.check.reset()
+        self._nudged = set()
         self.show_step()
+        self._offer(Happening("enter"))
 
     def _finish(self) -> None:
         self.complete = True
@@ -188,9 +250,13 @@ class LessonEngine(Listener):
         if self.progress is not None and "skipped" not in self.states:
             self.progress.record(self.lesson.id, [], completed=True)
         self.summary()
-        self.console.print("You can go on exploring in this session; :quit (or Ctrl-D) leaves.")
+        self._say("You can go on exploring in this session; :quit (or Ctrl-D) leaves.")
 
     # -- drawing ------------------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        """One line of the lesson's own voice, wrapped at the terminal's width at word boundaries."""
+        self.console.print(Text(text), soft_wrap=False)
+
     def _fill(self, text: str) -> str:
         values = {"message": str(self.facts.saved[-1]) if self.facts.saved else "(no message saved yet)",
                   "mailbox": str(self.facts.mailbox or "(unknown)"), "transcript": str(self.transcript or "(none)")}
@@ -242,6 +308,9 @@ class LessonEngine(Listener):
         self._record_note(f"lesson step {step.number}/{len(self.lesson.steps)}: {step.title}")
         lessonui.show_step(self.console, number=step.number, total=len(self.lesson.steps), title=step.title,
                            instruction=self._fill(step.instruction), states=self.states)
+        if step.predict:
+            self._say("Predict first: which reply code do you expect? Type :predict CODE (say :predict 250), "
+                               "then send the command.")
 
     def summary(self) -> None:
         rows = [(str(s.number), s.title, self.states[i] if self.states[i] != "failed" else "not done",
@@ -253,6 +322,10 @@ class LessonEngine(Listener):
                          + " (smtp-shell mailbox lists them)")
         if self.transcript:
             extra.append(f"Transcript: {self.transcript}")
+        made = [p for p in self.predictions if p is not None]
+        if made:
+            right = sum(1 for shown, code in made if shown.rstrip("x") in (str(code), str(code)[0]))
+            extra.append(f"Predictions: {right} of {len(made)} right.")
         lessonui.show_summary(self.console, title=self.lesson.title, rows=rows, complete=self.complete,
                               minutes=(end - self.started) / 60, extra=extra)
 
@@ -277,13 +350,15 @@ class LessonEngine(Listener):
         self.states[self.index] = "skipped"
         self.log.append((step.number, "skip", step.title))
         self._record_event("skip", step=step.number)
-        self.console.print(f"step {step.number} skipped")
+        self._say(f"step {step.number} skipped")
         self._advance()
 
     def restart(self) -> None:
         self._record_event("restart", step=self.step.number if self.step is not None else len(self.lesson.steps) + 1)
+        if self.lab_reset is not None:
+            self.lab_reset()  # the lesson's own lab forgets too (greylisting), so step 1 works again
         self._reset()
-        self.console.print(f"Starting {self.lesson.title} over from step 1 on a new connection.")
+        self._say(f"Starting {self.lesson.title} over from step 1 on a new connection.")
 
     def record_end(self, interrupted: bool = False) -> None:
         """The session is over: record how an unfinished lesson ended (while the transcript is open)."""

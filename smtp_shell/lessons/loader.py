@@ -20,10 +20,10 @@ from smtp_shell.lessons.model import LabSettings, Lesson, LessonError, Step
 DATA_DIR = Path(__file__).parent / "data"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _ORDER = re.compile(r"^(\d{1,3})-(.+)$")
-_EXPLAIN_KEY = re.compile(r"^([2-5]\d\d|[2-5]xx|other)$")
+_EXPLAIN_KEY = re.compile(r"^(([A-Z]+|<dot>|<auth>|<greeting>) )?([2-5]\d\d|[2-5]xx)$|^other$")
 
 LESSON_KEYS = {"id", "title", "goal", "minutes", "intro", "lab", "steps"}
-STEP_KEYS = {"title", "instruction", "check", "hints", "explain", "notice", "golden", "wrong"}
+STEP_KEYS = {"title", "instruction", "check", "hints", "explain", "notice", "golden", "wrong", "predict"}
 LAB_KEYS = {"users", "allow_plain_auth", "faults", "max_message_size"}
 
 
@@ -74,14 +74,23 @@ def _step(number: int, data) -> Step:
         raise _Problem(f"{where}explain must be a table of reply codes, like {{ \"550\" = \"...\" }}")
     for key, value in explain.items():
         if not _EXPLAIN_KEY.match(key):
-            raise _Problem(f"{where}explain key {key!r} must be a reply code (\"550\"), a class (\"5xx\") or \"other\"")
+            raise _Problem(f"{where}explain key {key!r} must be a reply code (\"550\"), a class (\"5xx\"), either "
+                           f"after a verb (\"DATA 503\"), or \"other\"")
         if not isinstance(value, str) or not value.strip():
             raise _Problem(f"{where}explain {key!r} must be non-empty text")
     title = _text(data, "title", where, required=False) or instruction.split(".")[0][:60]
     return Step(number=number, title=" ".join(title.split()), instruction=instruction, check=check,
                 hints=_lines(data, "hints", where, required=True), explain=dict(explain),
                 notice=_text(data, "notice", where, required=False),
-                golden=_lines(data, "golden", where), wrong=_lines(data, "wrong", where))
+                golden=_lines(data, "golden", where), wrong=_lines(data, "wrong", where),
+                predict=_predict(data, where))
+
+
+def _predict(data: dict, where: str) -> bool:
+    value = data.get("predict", False)
+    if not isinstance(value, bool):
+        raise _Problem(f"{where}predict must be true or false (ask for a prediction of the reply code), not {value!r}")
+    return value
 
 
 def _lab(data) -> LabSettings:

@@ -101,18 +101,78 @@ def _html(msg, raw, want: bool) -> str | None:
     return None
 
 
+_QP_LINE = re.compile(rb"(?:[\x21-\x3c\x3e-\x7e\t ]|=[0-9A-Fa-f]{2})*=?")
+_B64_BODY = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+
+
+def qp_problem(body: bytes) -> str | None:
+    """Why a body is not quoted-printable (RFC 2045 §6.7), or None: every '=' is followed by two
+    upper-case hex digits or ends the line (a soft break), and every byte is printable ASCII."""
+    for number, line in enumerate(body.split(b"\n"), 1):
+        line = line.rstrip(b"\r")
+        if _QP_LINE.fullmatch(line):
+            continue
+        if any(b > 0x7E for b in line):
+            return (f"line {number} of the quoted-printable part has raw 8-bit bytes; in quoted-printable "
+                    "each of them is written =XX, like é as =C3=A9 (RFC 2045 §6.7)")
+        return (f"line {number} of the quoted-printable part has an '=' that is not followed by two hex digits "
+                "(a literal '=' is written =3D; RFC 2045 §6.7)")
+    return None
+
+
+def base64_problem(body: bytes) -> str | None:
+    """Why a body is not base64 (RFC 2045 §6.8), or None."""
+    text = b"".join(body.split())
+    if not _B64_BODY.fullmatch(text) or b"=" in text.rstrip(b"="):
+        return "the base64 part holds characters that are not base64 (only A-Z a-z 0-9 + / and '=' padding; RFC 2045 §6.8)"
+    if len(text) % 4:
+        return "the base64 part's length is not a multiple of 4: a character is missing or the '=' padding is wrong"
+    return None
+
+
 def _transfer_encoding(msg, raw, want: str) -> str | None:
-    found = {str(p.get("Content-Transfer-Encoding", "7bit")).strip().lower() for p in _parts(msg)
-             if not p.is_multipart()}
+    parts = [p for p in _parts(msg) if not p.is_multipart()]
+    found = {str(p.get("Content-Transfer-Encoding", "7bit")).strip().lower() for p in parts}
     if want.lower() not in found:
         return f"no part of the saved message uses Content-Transfer-Encoding: {want.lower()} (found {', '.join(sorted(found))})"
+    judge_body = {"quoted-printable": qp_problem, "base64": base64_problem}.get(want.lower())
+    for part in parts:
+        if judge_body and str(part.get("Content-Transfer-Encoding", "")).strip().lower() == want.lower():
+            body = part.get_payload(decode=False)
+            problem = judge_body(body.encode("utf-8", "surrogateescape") if isinstance(body, str) else bytes(body))
+            if problem:
+                return f"the part says {want.lower()} but is not: {problem}"
     return None
 
 
 def _encoded_subject(msg, raw, want: bool) -> str | None:
     value = _raw_header(raw, "Subject") or ""
-    if want and not _ENCODED_WORD.search(value):
-        return "the Subject was sent without an RFC 2047 encoded word (=?utf-8?b?...?=)"
+    if not want or _ENCODED_WORD.search(value):
+        return None
+    if "=?" in value:
+        word = value[value.index("=?"):].split()[0]
+        return (f"the Subject holds {word!r}, which is not a valid encoded word: RFC 2047 §2 wants "
+                "=?charset?encoding?text?= with the encoding B or Q between '?' marks, as in =?utf-8?b?R3LDvMOfZQ==?=")
+    if not value.isascii():
+        return ("the Subject was sent as raw UTF-8; without SMTPUTF8 a header must be ASCII, so write it as an "
+                "RFC 2047 encoded word (=?utf-8?b?...?=)")
+    return "the Subject was sent without an RFC 2047 encoded word (=?utf-8?b?...?=)"
+
+
+def envelope_problem(path: Path, mail_params: frozenset[str]) -> str | None:
+    """What the envelope should have announced for this message and did not: BODY=8BITMIME for
+    8-bit bytes in the body (RFC 6152 §3), SMTPUTF8 for UTF-8 in the headers (RFC 6531 §3.1)."""
+    try:
+        _, message = split_trace(Path(path).read_bytes())
+    except OSError:
+        return None
+    head, _, body = message.partition(b"\r\n\r\n")
+    if not head.isascii() and "SMTPUTF8" not in mail_params:
+        return ("the headers hold raw UTF-8, which a server may accept only after MAIL FROM:<...> SMTPUTF8 "
+                "(RFC 6531); without it, encode them as =?utf-8?b?...?= (RFC 2047)")
+    if not body.isascii() and not {"BODY=8BITMIME", "BODY=BINARYMIME"} & mail_params:
+        return ("the body has 8-bit bytes but MAIL FROM did not announce them with BODY=8BITMIME "
+                "(RFC 6152 §3): send MAIL FROM:<...> BODY=8BITMIME, or encode the body as quoted-printable")
     return None
 
 
@@ -166,3 +226,41 @@ def judge(path: Path, criteria: dict) -> str | None:
         if problem:
             return problem
     return None
+
+
+def log_dir(mailbox: Path) -> Path:
+    """Where the lab writes one log per session (see lab/sessionlog.py)."""
+    return Path(mailbox) / "_logs"
+
+
+def client_report(logs: list[Path], saved: list[Path]) -> tuple[list[Path], list[str]]:
+    """Among the session logs `logs`, those of the sessions that saved `saved` (or, when nothing
+    was saved, all of them), and what the lab marked in them: each marked client line with its
+    marks, e.g. "C: EHLO me -> bare LF (no CR before it); ...". Read-only; unreadable files skipped."""
+    stems = [p.stem for p in saved]
+    chosen, marks = [], []
+    for log in sorted(logs):
+        try:
+            text = log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if stems and not any(f"saved as {stem}" in text for stem in stems):
+            continue
+        chosen.append(log)
+        last = ""
+        for line in text.splitlines():
+            body = line.split(" ", 1)[1] if " " in line else line
+            if body.startswith("C: "):
+                last = body[3:]
+            elif body.startswith("-- the line above: "):
+                marks += [(mark, last) for mark in body[len("-- the line above: "):].split("; ")]
+    return chosen, _summary(marks)
+
+
+def _summary(marks: list[tuple[str, str]]) -> list[str]:
+    """("bare LF (...)", "EHLO me") pairs -> one sentence per kind of mark, with a count and the first line."""
+    grouped: dict[str, list[str]] = {}
+    for mark, line in marks:
+        grouped.setdefault(mark, []).append(line)
+    return [f"{mark} on {len(lines)} line{'s' if len(lines) > 1 else ''} (first: {lines[0][:50]!r})" if len(lines) > 1
+            else f"{mark} ({lines[0][:50]!r})" for mark, lines in grouped.items()]

@@ -33,18 +33,23 @@ class Step:
     instruction: str
     check: Check
     hints: tuple[str, ...]
-    explain: dict[str, str] = field(default_factory=dict)   # "550" | "5xx" | "other" -> text
+    explain: dict[str, str] = field(default_factory=dict)   # "550" | "5xx" | "DATA 503" | "other" -> text
     notice: str = ""
     golden: tuple[str, ...] = ()  # what a good student types for this step
     wrong: tuple[str, ...] = ()   # a wrong attempt (plus any lines that recover from it)
+    predict: bool = False         # ask for the reply code the student expects (:predict) before they send
 
-    def explanation_for(self, code: int | None) -> str | None:
-        """The step's own words for a reply code: exact code, then its class, then "other"."""
-        if code is not None:
-            for key in (str(code), f"{code // 100}xx"):
-                if key in self.explain:
-                    return self.explain[key]
-        return self.explain.get("other")
+    def explanation_for(self, code: int | None, verb: str | None = None) -> str | None:
+        """The step's own words for a reply code: "VERB code", "VERB class", then - only when the
+        reply answered a verb this step is about - the bare code, its class and "other". A 503 to
+        DATA in a step about RCPT is never explained with the words written for RCPT."""
+        if code is None:
+            return self.explain.get("other")
+        keys = [f"{verb} {code}", f"{verb} {code // 100}xx"] if verb else []
+        about = getattr(self.check, "verbs", lambda: None)()
+        if verb is None or about is None or verb in about:
+            keys += [str(code), f"{code // 100}xx", "other"]
+        return next((self.explain[key] for key in keys if key in self.explain), None)
 
 
 @dataclass(frozen=True)

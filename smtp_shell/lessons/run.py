@@ -22,14 +22,14 @@ if TYPE_CHECKING:
     from rich.console import JustifyMethod
 
 
-def lab_config(lesson: Lesson, mailbox: Path | None = None, cert_dir: Path | None = None):
-    """The `LabConfig` a lesson asks for (a free loopback port)."""
+def lab_config(lesson: Lesson, mailbox: Path | None = None, cert_dir: Path | None = None, profile: str = "lab"):
+    """The `LabConfig` a lesson asks for (a free loopback port), answering as `profile` does."""
     from smtp_shell.lab import Faults, LabConfig
 
     extra = {"max_message_size": lesson.lab.max_message_size} if lesson.lab.max_message_size else {}
     return LabConfig(host="127.0.0.1", port=0, mailbox=mailbox, users=dict(lesson.lab.users),
                      allow_plain_auth=lesson.lab.allow_plain_auth, faults=Faults.from_mapping(lesson.lab.faults),
-                     cert_dir=cert_dir, **extra)
+                     cert_dir=cert_dir, profile=profile, **extra)
 
 
 def list_lessons(lessons: list[Lesson], no_color: bool) -> None:
@@ -106,7 +106,7 @@ def run_lesson(lesson: Lesson, args) -> int:
     else:
         from smtp_shell.lab import LabServer
 
-        server = LabServer(lab_config(lesson, args.mailbox))
+        server = LabServer(lab_config(lesson, args.mailbox, profile=getattr(args, "profile", "lab")))
         try:
             server.start()
         except Exception as exc:  # LabError: one sentence
@@ -168,6 +168,8 @@ def _session(lesson: Lesson, args, options, mailbox, server, console) -> int:
                       + " (AUTH secrets are never recorded).", markup=False, highlight=False)
     engine = LessonEngine(lesson, console, mailbox=mailbox, progress=Progress(), transcript=path, recorder=recorder,
                           student=student)
+    if server is not None:
+        engine.lab_reset = server.reset_lesson_state
     if server is not None:
         console.print(f"Lab server for this lesson on {format_hostport(server.host, server.port)}; mail is saved in {server.mailbox} "
                       f"(log in as {server.default_account_hint()}).")

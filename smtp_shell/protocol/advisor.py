@@ -35,6 +35,7 @@ from smtp_shell.protocol.rules import (
     KEYWORD,
     Advice,
     before,
+    esmtp_param_problem,
     needs_ehlo_after_tls,
     steps_to,
     syntax_of,
@@ -111,7 +112,12 @@ def hints_after(session: SessionModel | ClientSession, event: object) -> list[Ad
     if not isinstance(event, ReplyEvent):
         return []
     model = _model(session)
-    return [advice for rule in AFTER if (advice := rule(model, event)) is not None]
+    found = [advice for rule in AFTER if (advice := rule(model, event)) is not None]
+    if not found and event.kind != "greeting":
+        from smtp_shell.protocol.hints import permanent_fallback  # registered with the other hints
+
+        found = [a for a in (permanent_fallback(event),) if a is not None]
+    return found
 
 
 # ---- before: command order (asked of the state table) -------------------------------------------
@@ -187,6 +193,15 @@ def angle_brackets(core: SessionModel, line: Line) -> Advice | None:
 def _smtputf8_offered(core: SessionModel) -> str:
     offered = core.capabilities is not None and core.capabilities.has("SMTPUTF8")
     return "this server advertised SMTPUTF8" if offered else "this server did not advertise SMTPUTF8, so it will likely refuse"
+
+
+@before
+def esmtp_params(core: SessionModel, line: Line) -> Advice | None:
+    if line.verb in KEYWORD and (m := ENVELOPE.match(line.args)) and m.group(2).startswith("<"):
+        problem = esmtp_param_problem(m.group(3))
+        if problem:
+            return Advice("esmtp-params", problem[0].upper() + problem[1:] + ".")
+    return None
 
 
 @before
@@ -284,8 +299,9 @@ def _auth_context(core: SessionModel, line: Line) -> tuple[Capabilities, str] | 
 def auth_needs_tls(core: SessionModel, line: Line) -> Advice | None:
     ctx = _auth_context(core, line)
     if ctx and not core.tls and not ctx[0].auth_mechanisms and ctx[0].has("STARTTLS"):
-        return Advice("auth-needs-tls", "This server offers AUTH only after STARTTLS: send STARTTLS, "
-                                        "then EHLO again, then AUTH.")
+        return Advice("auth-needs-tls", "The server did not advertise AUTH, but it offers STARTTLS, and many "
+                                        "servers list AUTH only under TLS: send STARTTLS, then EHLO again, and "
+                                        "look for AUTH before you log in.")
 
 
 @before
@@ -329,6 +345,16 @@ def auth_mechanism(core: SessionModel, line: Line) -> Advice | None:
 
 
 @before
+def auth_initial_response(core: SessionModel, line: Line) -> Advice | None:
+    if line.verb == "AUTH" and line.command is not None:
+        mechanism, _, response = line.command.args.strip().partition(" ")
+        problem = sasl.diagnose_response(response, mechanism) if response.strip() else None
+        if problem:
+            return Advice("auth-response", f"This AUTH {mechanism.upper()} response looks wrong: {problem}.")
+    return None
+
+
+@before
 def auth_twice(core: SessionModel, line: Line) -> Advice | None:
     if line.verb == "AUTH" and core.authenticated_user:
         return Advice("auth-twice", "You are already logged in on this connection, so the server will refuse another AUTH.")
@@ -348,7 +374,12 @@ def _base64_text(text: str) -> str | None:
 @before
 def auth_plain_text(core: SessionModel, line: Line) -> Advice | None:
     text = line.text.strip()
-    if line.mode != "auth" or text in ("", "*", "=") or _base64_text(text) is not None:
+    if line.mode != "auth" or text in ("", "*", "="):
+        return None
+    mechanism = core.auth.mechanism if core.auth is not None else "LOGIN"
+    if sasl.looks_like_base64(text) and (problem := sasl.diagnose_response(text, mechanism)):
+        return Advice("auth-response", f"This answer looks wrong: {problem}.")
+    if _base64_text(text) is not None:
         return None
     if core.expects_secret:
         return Advice("auth-not-base64", "The server expects your password in base64 and this does not look like "

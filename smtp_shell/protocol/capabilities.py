@@ -96,15 +96,18 @@ class Capabilities:
 
 
 def human_size(n: int) -> str:
-    """35882577 -> "34.2 MiB" (binary units, one decimal); small values in bytes."""
+    """35882577 -> "34.2 MiB" (binary units, one decimal); small values in bytes. A figure never
+    rounds to a round-looking number it is not: 2000 is "2000 bytes", never "2.0 KiB"."""
     n = int(n)
-    if abs(n) < 1024:
+    if abs(n) < 1024 or (abs(n) < 10 * 1024 and n % 1024):
         return f"{n} byte" if abs(n) == 1 else f"{n} bytes"
-    value = float(n)
+    value, scale = float(n), 1
     for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
         value /= 1024
+        scale *= 1024
         if abs(value) < 1024 or unit == "PiB":
-            return f"{value:.1f} {unit}"
+            shown = f"{value:.1f} {unit}"
+            return f"{shown} ({n} bytes)" if shown.endswith(".0 " + unit) and n % scale else shown
     raise AssertionError("unreachable")
 
 

@@ -208,7 +208,7 @@ def _parse(value: str) -> list[tuple[str, str]]:
     elif re.fullmatch(r"[+-]\d{1,2}:\d{2}", zone_t):
         raise _Problem(f"the time zone offset {zone_t!r} must be four digits without a colon, like +0100.")
     elif re.fullmatch(r"[A-Za-z]+", zone_t):
-        raise _Problem(f"the time zone must be a numeric offset like +0100; names like {zone_t!r} are obsolete.")
+        raise _Problem(_zone_name_problem(zone_t))
     else:
         raise _Problem(f"the time zone {zone_t!r} must be a numeric offset like +0100 or -0500.")
     parts.append((zone_t, _offset_meaning(zone_t)))
@@ -224,6 +224,24 @@ def _parse(value: str) -> list[tuple[str, str]]:
             raise _Problem(f"the day of week {dow_token!r} does not match the date "
                            f"(it was a {_DAY_NAMES[actual]}).")
     return parts
+
+
+# RFC 5322 §4.3 obs-zone: the only names that were ever valid (military one-letter zones aside).
+OBSOLETE_ZONES = {"UT": "+0000", "GMT": "+0000", "EST": "-0500", "EDT": "-0400", "CST": "-0600", "CDT": "-0500",
+                  "MST": "-0700", "MDT": "-0600", "PST": "-0800", "PDT": "-0700"}
+
+
+def _zone_name_problem(zone: str) -> str:
+    """A zone written as a name: obsolete syntax (RFC 5322 §4.3) or never valid at all ('CET')."""
+    upper = zone.upper()
+    if upper in OBSOLETE_ZONES:
+        return (f"the time zone {zone!r} is obsolete syntax (RFC 5322 §4.3: readers accept it, writers must not); "
+                f"write the numeric offset {OBSOLETE_ZONES[upper]}.")
+    if len(upper) == 1 and upper != "J":
+        return (f"the one-letter military zone {zone!r} is obsolete syntax whose meaning was never reliable "
+                "(RFC 5322 §4.3); write a numeric offset like +0100.")
+    return (f"{zone!r} is not a time zone RFC 5322 knows, not even among its obsolete names (§4.3 lists only UT, "
+            "GMT and the US zones); write the numeric offset, like +0100 for Central European Time.")
 
 
 def explain_date(date_text: str) -> list[tuple[str, str]]:

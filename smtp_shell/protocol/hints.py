@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import difflib
 
+from smtp_shell.protocol import catalogue, sasl
 from smtp_shell.protocol.capabilities import human_size
 from smtp_shell.protocol.commands import VERBS
 from smtp_shell.protocol.events import ReplyEvent
 from smtp_shell.protocol.model import SessionModel
-from smtp_shell.protocol.rules import ENVELOPE, KEYWORD, Advice, after, needs_ehlo_after_tls, steps_to, syntax_of, table_verbs
+from smtp_shell.protocol.rules import (
+    ENVELOPE,
+    KEYWORD,
+    Advice,
+    after,
+    esmtp_param_problem,
+    needs_ehlo_after_tls,
+    steps_to,
+    syntax_of,
+    table_verbs,
+)
 from smtp_shell.protocol.states import State
 
 
@@ -65,8 +76,15 @@ def hint_auth_failed(core: SessionModel, event: ReplyEvent) -> Advice | None:
 
 @after
 def hint_not_base64(core: SessionModel, event: ReplyEvent) -> Advice | None:
-    if _code(event) == 501 and event.verb in ("AUTH", "<auth>"):
-        return Advice("auth-not-base64", "The server could not read that as base64: encode it with :b64, or use :auth login.")
+    if _code(event) != 501 or event.verb not in ("AUTH", "<auth>"):
+        return None
+    if event.verb == "AUTH" and event.command is not None:
+        mechanism, _, response = event.command.args.strip().partition(" ")
+        problem = sasl.diagnose_response(response, mechanism) if response.strip() else None
+        if problem:
+            return Advice("auth-response", f"The server could not use that AUTH {mechanism.upper()} response: {problem}.")
+    return Advice("auth-not-base64", "501 means the server could not parse that AUTH answer: it must be base64 "
+                                     "(for PLAIN: of authzid NUL user NUL password); :b64 or :auth builds it.")
 
 
 @after
@@ -78,10 +96,45 @@ def hint_mechanism(core: SessionModel, event: ReplyEvent) -> Advice | None:
 
 
 @after
+def hint_helo_fallback(core: SessionModel, event: ReplyEvent) -> Advice | None:
+    if event.verb == "EHLO" and _code(event) in (500, 502):
+        return Advice("helo-fallback", "This server does not speak ESMTP (it did not understand EHLO): fall back to "
+                                       "HELO with the same name, as RFC 5321 §4.1.1.1 says; you get no extensions.")
+
+
+@after
+def hint_auth_not_enabled(core: SessionModel, event: ReplyEvent) -> Advice | None:
+    if event.verb == "AUTH" and _code(event) in (502, 503) and "not enabled" in event.reply.text.lower():
+        return Advice("auth-not-enabled", "The server has no AUTH on this connection (Postfix says 'authentication "
+                                          "not enabled'): it did not advertise AUTH, so there is nothing to log in to "
+                                          "here; check the EHLO reply (after STARTTLS) or use the submission port.")
+
+
+_TRANSIENT = {450: "the mailbox is busy or not available right now", 451: "the server had a local problem or is "
+              "greylisting you", 452: "the server is short of storage or you hit a recipient limit",
+              454: "TLS or the login is not available right now", 455: "the server cannot take these parameters now"}
+
+
+@after
+def hint_transient(core: SessionModel, event: ReplyEvent) -> Advice | None:
+    code = _code(event)
+    if event.reply.klass != 4 or code == 421 or event.kind == "greeting":
+        return None
+    enhanced = event.reply.enhanced or ""
+    why = ("greylisting: the first try of a new sender/recipient pair is put off on purpose"
+           if enhanced == "4.7.1" or "greylist" in event.reply.text.lower()
+           else _TRANSIENT.get(code, "something on the server's side is temporarily wrong"))
+    return Advice("try-later", f"{code} is temporary ({why}): try the same command again later - that is what "
+                               "4xx means; a real mail server keeps the message and retries for days.")
+
+
+@after
 def hint_bad_sequence(core: SessionModel, event: ReplyEvent) -> Advice | None:
     verb, state = event.verb, event.state_before
     if _code(event) != 503 or verb not in table_verbs():
         return None
+    if verb == "AUTH" and "not enabled" in event.reply.text.lower():
+        return None  # hint_auth_not_enabled says it better
     if needs_ehlo_after_tls(core, state):
         return Advice("ehlo-after-starttls", "After STARTTLS the server forgot your EHLO: send EHLO again first.")
     if verb == "MAIL" and state in (State.MAIL, State.RCPT):
@@ -108,6 +161,9 @@ def hint_address_syntax(core: SessionModel, event: ReplyEvent) -> Advice | None:
         m = ENVELOPE.match(event.command.args)
         if m and m.group(2) and not m.group(2).startswith("<"):
             return Advice("address-brackets", f"Write the address in angle brackets, as in {VERBS[event.verb][0]}.")
+        problem = esmtp_param_problem(m.group(3)) if m else None
+        if problem:
+            return Advice("esmtp-params", f"The address is fine, the parameters are not: {problem}.")
         return Advice("address-syntax", "Check the address: one @, no spaces, inside <...> right after the colon.")
 
 
@@ -136,3 +192,17 @@ def hint_too_big(core: SessionModel, event: ReplyEvent) -> Advice | None:
 def hint_line_too_long(core: SessionModel, event: ReplyEvent) -> Advice | None:
     if event.verb == "<dot>" and _code(event) == 500 and "long" in event.reply.text.lower():
         return Advice("line-too-long", "A line of the message was over 1000 octets: wrap it, or let :compose encode the body.")
+
+
+def permanent_fallback(event: ReplyEvent) -> Advice | None:
+    """For a 5xx no rule above explains: what it is, that repeating it fails the same way, and
+    the catalogue's most usual cause (called by `advisor.hints_after` when nothing else spoke)."""
+    if event.reply.klass != 5:
+        return None
+    entry = catalogue.lookup(str(_code(event)))
+    if entry is None:
+        return Advice("permanent", f"{_code(event)} is a permanent failure: sending the same again fails the same "
+                                   "way; :explain tells what it means.")
+    cause = f" Usual cause: {entry.causes[0]}" if entry.causes else ""
+    return Advice("permanent", f"{_code(event)} ({entry.summary.lower()}) is permanent: the same command fails the "
+                               f"same way until something changes.{cause}")

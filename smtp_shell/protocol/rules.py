@@ -48,6 +48,28 @@ def after(fn: R) -> R:
 ENVELOPE = re.compile(r"(FROM|TO)\s*:\s*(\S*)(.*)", re.I)
 KEYWORD = {"MAIL": "FROM", "RCPT": "TO"}
 
+# RFC 5321 §4.1.2: esmtp-param = esmtp-keyword ["=" esmtp-value]; these keywords need a value.
+_PARAM_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*(=[\x21-\x3c\x3e-\x7e]+)?")
+_NEEDS_VALUE = {"SIZE": "SIZE=1200", "BODY": "BODY=8BITMIME", "RET": "RET=HDRS", "ENVID": "ENVID=abc123",
+                "NOTIFY": "NOTIFY=FAILURE", "ORCPT": "ORCPT=rfc822;a@b.example", "AUTH": "AUTH=<>", "BY": "BY=60;R"}
+
+
+def esmtp_param_problem(rest: str) -> str | None:
+    """What is wrong with the ESMTP parameters after an address ("SIZE 1200"), or None."""
+    words = rest.split()
+    for i, word in enumerate(words):
+        name, eq, value = word.partition("=")
+        key = name.upper().rstrip(":")
+        if key in _NEEDS_VALUE and not value:
+            after = words[i + 1] if i + 1 < len(words) else ""
+            typed = f"{word} {after}".strip() if after and (not eq or after.startswith("=")) else word
+            return (f"'{typed}' is not a parameter: write KEYWORD=value with no spaces, as in {_NEEDS_VALUE[key]} "
+                    "(RFC 5321 §4.1.2)")
+        if not _PARAM_WORD.fullmatch(word):
+            return (f"'{word}' is not an ESMTP parameter: each is KEYWORD or KEYWORD=value, separated by single "
+                    "spaces, after the address (RFC 5321 §4.1.2)")
+    return None
+
 
 def steps_to(state: State, verb: str) -> list[str] | None:
     """The shortest list of verbs leading from `state` to one where `verb` makes sense (the table's answer)."""

@@ -20,6 +20,7 @@ __all__ = [
     "b64encode_text",
     "decode_challenge",
     "decodes_to_printable",
+    "diagnose_response",
     "is_password_prompt",
     "looks_like_base64",
     "mask_auth_command",
@@ -138,3 +139,28 @@ def mask_auth_command(line: str) -> tuple[str, bool]:
     if not m:
         return line, False
     return m.group(1) + REDACTED + m.group(3) + ending, True
+
+
+def diagnose_response(b64: str, mechanism: str = "LOGIN") -> str | None:
+    """What is wrong with an AUTH answer, named without repeating it (it may hold a password):
+    not base64, a trailing newline inside the base64 (`echo` without -n), or, for PLAIN, the
+    missing NUL separators of RFC 4616 §2 (authzid NUL user NUL password). None if it looks right.
+    """
+    text = b64.strip()
+    if text in ("", "*", "="):
+        return None
+    try:
+        raw = _b64decode_bytes(text)
+    except SaslError:
+        return "it is not base64 at all (encode the text with :b64, or let :auth do it)"
+    if not looks_like_base64(text):
+        return "its base64 padding is wrong: the length must be a multiple of 4, padded with '='"
+    if raw.endswith((b"\n", b"\r")):
+        return ("it is valid base64, but of a text that ends with a newline (echo adds one; use echo -n, "
+                "or :b64, which adds none)")
+    if mechanism.upper() == "PLAIN" and raw.count(b"\0") != 2:
+        found = raw.count(b"\0")
+        return (f"it is valid base64, but the decoded text has {found or 'no'} NUL byte{'' if found == 1 else 's'} "
+                "where AUTH PLAIN needs two: authzid NUL user NUL password (RFC 4616 §2); "
+                ":auth plain builds it for you")
+    return None

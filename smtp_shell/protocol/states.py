@@ -36,6 +36,22 @@ class State(enum.Enum):
     def label(self) -> str:
         return self.value
 
+    @property
+    def status(self) -> str:
+        """The toolbar's words: where the session is and what comes next."""
+        return _STATUS.get(self, self.value)
+
+
+_STATUS = {
+    State.CONNECTED: "waiting for the server's greeting",
+    State.GREETED: "greeted by the server — say EHLO next",
+    State.REJECTED: "refused in the greeting — QUIT",
+    State.READY: "EHLO done — MAIL FROM next",
+    State.MAIL: "sender accepted — RCPT TO next",
+    State.RCPT: "recipients accepted — more RCPT, or DATA",
+    State.DATA: "typing the message — a lone . ends it",
+}
+
 
 SAME = None  # "stay in the state you are in"
 INITIAL = State.DISCONNECTED

@@ -128,6 +128,20 @@ class SessionDriver:
         self.messages_accepted = 0
         self.advice_off: set[str] = set()  # rule names silenced with :advice off RULE ("*": all)
         self.advice_seen: set[str] = set()  # rule names of the warnings shown so far
+        self.wire = False   # :wire on: every line as bytes, CR LF drawn visibly
+
+    def show_wire(self, direction: str, data: bytes, typed: str | None = None) -> None:
+        """The bytes of `data` line by line (screen only: transcripts keep their own format)."""
+        if not self.wire:
+            return
+        from smtp_shell.protocol.wire import show_line, split_lines
+
+        for raw in split_lines(data):
+            line = show_line(raw)
+            notes = list(line.notes)
+            if typed is not None and raw.startswith(b"..") and typed.startswith(".") and not typed.startswith(".."):
+                notes.append(f"dot-stuffed: you typed {typed!r}; a leading dot is doubled on the wire (RFC 5321 §4.5.2)")
+            self.renderer.wire(direction, line.text, notes, self.core.tls)
 
     # -- events to listeners and the screen --------------------------------------------
     def _each(self, method: str, *args, **kwargs) -> None:
@@ -298,6 +312,7 @@ class SessionDriver:
                 if not data:
                     self._server_closed()
                     return
+                self.show_wire("<", data)
                 await self._handle(self.core.receive_data(data))
                 if conn.closed and self.core.state is State.DISCONNECTED:
                     return  # we closed it ourselves (a failed TLS upgrade), already reported
@@ -360,17 +375,7 @@ class SessionDriver:
         reply = event.reply
         tls = self.core.tls
         self.show("reply", reply, tls, event.challenge)
-        self._each("server_reply", event, tls=tls)
-        for advice in advisor.hints_after(self.core, event):
-            self.hint(advice.message)
-        if reply.klass == 5:
-            self.saw_5xx = True
-        if event.kind != "greeting" or reply.klass != 2:
-            self._judge(event)
-        if event.kind == "greeting":
-            if self._greeting is not None and not self._greeting.done():
-                self._greeting.set_result(reply)
-        elif event.kind == "response":
+        if event.kind == "response":
             grouped = self._annotate_replies > 0
             if grouped:
                 self._annotate_replies -= 1
@@ -379,6 +384,20 @@ class SessionDriver:
                 if event.command is not None:  # as the line was shown: masked if it was a secret
                     answered = self._shown_as.pop(id(event.command), mask_auth_command(answered or "")[0])
                 self.note(f"  ↳ that answers {answered}")
+        # listeners (a lesson) judge the reply once it and what it answers are on the screen
+        self._each("server_reply", event, tls=tls)
+        # a reply a lesson step asked for is explained by the step, not by a generic hint
+        if not any(getattr(x, "claims", lambda _e: False)(event) for x in self.listeners):
+            for advice in advisor.hints_after(self.core, event):
+                self.hint(advice.message)
+        if reply.klass == 5:
+            self.saw_5xx = True
+        if event.kind != "greeting" or reply.klass != 2:
+            self._judge(event)
+        if event.kind == "greeting":
+            if self._greeting is not None and not self._greeting.done():
+                self._greeting.set_result(reply)
+        elif event.kind == "response":
             if event.state_after is State.TLS_PENDING:
                 # The typing side must not go on until the upgrade is done (or failed).
                 self._upgrade_done = asyncio.get_running_loop().create_future()
@@ -413,6 +432,9 @@ class SessionDriver:
         if leftover:
             self._report_injection(leftover)
         self.core.tls_started(_tls_facts(info))
+        if self.wire:
+            self.renderer.note("──── TLS boundary: from here the bytes on the wire are encrypted; :wire shows "
+                               "them as they are before encryption ────")
         self.show("tls_info", info)
         self.note("TLS is on. The server has forgotten everything said before it: send EHLO again.")
 
@@ -446,6 +468,7 @@ class SessionDriver:
         waiter = self._await_reply(out)
         shown = out.masked_text if out.secret else out.text
         self.show("client", shown, self.core.tls)
+        self.show_wire(">", (shown + "\r\n").encode() if out.secret else out.data, text)
         self._each("sent", out, tls=self.core.tls)
         for note in out.notes:
             self.note(note)
@@ -498,6 +521,7 @@ class SessionDriver:
                 credentials = ["login-username", "login-password"] if login else ["plain-response"]
             shown = out.masked_text if out.secret else out.text
             self.show("client", shown, self.core.tls)
+            self.show_wire(">", (shown + "\r\n").encode() if out.secret else out.data, text)
             self._each("sent", out, tls=self.core.tls)
             chunks.append(out.data)
             waiter = self._await_reply(out)

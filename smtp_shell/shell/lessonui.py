@@ -136,6 +136,12 @@ def current_lesson(shell):
     return engine
 
 
+@meta("predict", ":predict CODE", "say which reply code you expect before you send (a lesson step may ask)",
+      ":predict 550")
+async def _predict(shell, args: str) -> None:
+    current_lesson(shell).predict(args)
+
+
 @meta("hint", ":hint", "the next hint for the current lesson step", ":hint")
 async def _hint(shell, args: str) -> None:
     current_lesson(shell).hint()
@@ -157,3 +163,52 @@ async def _restart(shell, args: str) -> None:
     engine.restart()
     if await shell.driver.connect():
         await shell.driver.wait_greeting()
+
+
+RUN_TIMEOUT = 30.0   # seconds a program started by :run may take before it is stopped
+RUN_LINES = 200      # lines of its output shown
+
+
+@meta("run", ":run PROGRAM [ARGS]", "run your own client program against this server (it gets SMTP_HOST, SMTP_PORT "
+      "and SMTP_CAFILE); its output is shown, then a lesson reads what the lab saw", ":run python3 my_client.py")
+async def _run(shell, args: str) -> None:
+    import asyncio
+    import os
+    import shlex
+    import sys
+
+    try:
+        argv = shlex.split(args)
+    except ValueError as exc:
+        raise ValueError(f"Cannot read that command line ({exc}); quote it as in a shell.") from None
+    if not argv:
+        raise ValueError("Give the program to run, e.g. :run python3 my_client.py")
+    if argv[0] in ("python", "python3"):
+        argv[0] = sys.executable  # the Python that runs smtp-shell, with pytz and tzlocal
+    options = shell.driver.options
+    env = dict(os.environ, SMTP_HOST=options.host, SMTP_PORT=str(options.port))
+    if options.lab_cafile:
+        env["SMTP_CAFILE"] = str(options.lab_cafile)
+    shell.driver.note(f"running {' '.join(argv)} against {options.target} (SMTP_HOST, SMTP_PORT"
+                      f"{', SMTP_CAFILE' if options.lab_cafile else ''} are set) ...")
+    try:
+        proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL, env=env,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    except OSError as exc:
+        raise ValueError(f"Cannot run {argv[0]} ({exc.strerror or exc}).") from None
+    try:
+        output, _ = await asyncio.wait_for(proc.communicate(), RUN_TIMEOUT)
+        ended = f"it exited with status {proc.returncode}"
+    except TimeoutError:
+        proc.kill()
+        output, _ = await proc.communicate()
+        ended = f"it was still running after {RUN_TIMEOUT:.0f} s and was stopped (waiting for a reply that never came?)"
+    lines = output.decode("utf-8", "replace").splitlines()
+    for line in lines[:RUN_LINES]:
+        shell.driver.note("│ " + line)
+    if len(lines) > RUN_LINES:
+        shell.driver.note(f"│ ... {len(lines) - RUN_LINES} more lines")
+    shell.driver.note(ended)
+    lesson = shell.lesson or next((x for x in shell.driver.listeners if hasattr(x, "client_ran")), None)
+    if lesson is not None:
+        lesson.client_ran()

@@ -111,7 +111,7 @@ def _toolbar(shell: ShellContext):
         extra = shell.toolbar_extra  # e.g. the lesson's progress (shell/lessonui.py)
         rec += f" │ {extra()}" if callable(extra) else ""
         return FormattedText([
-            ("class:bottom-toolbar", f" {d.target} │ {tls} │ {core.state.label} │ {user} │ {rec} │ F1 explain │ :help "),
+            ("class:bottom-toolbar", f" {d.target} │ {tls} │ {core.state.status} │ {user} │ {rec} │ F1 explain │ :help "),
         ])
     return render
 

@@ -78,6 +78,17 @@ async def _gloss(shell, args: str) -> None:
     shell.driver.note(f"glosses are {'on' if shell.driver.renderer.gloss else 'off'}")
 
 
+@meta("wire", ":wire [on|off]", "show every line as the bytes sent and received: CR LF as ␍␊, trailing spaces, "
+      "UTF-8 in hex, dot-stuffing, the TLS boundary", ":wire on")
+async def _wire(shell, args: str) -> None:
+    choice = args.lower().strip()
+    if choice not in ("on", "off", ""):
+        raise ValueError("Say :wire on or :wire off")
+    if choice:
+        shell.driver.wire = choice == "on"
+    shell.driver.note(f"wire view is {'on: each line below shows its bytes, ␍␊ is the CR LF that ends it' if shell.driver.wire else 'off'}")
+
+
 # ---- encodings ----------------------------------------------------------------------------------
 
 @meta("b64", ":b64 TEXT", "base64-encode text and show both forms (for AUTH by hand)", ":b64 student")

@@ -179,7 +179,7 @@ def test_the_text_rubric_shows_marks_evidence_and_the_fix(check_client):
     assert "✓ Every line ends in CRLF" in out
     assert "✗ A Date header in RFC 5322 form with a numeric zone  (required)" in out
     assert "H: Date: Tue, 24 Nov 2026 19:01:02 CET" in out
-    assert "names like 'CET' are obsolete" in out and "fix: format it with email.utils.format_datetime" in out
+    assert "'CET' is not a time zone RFC 5322 knows" in out and "fix: format it with email.utils.format_datetime" in out
     assert "\u2013 UTF-8 sent by the standards (extra credit): the message is plain ASCII" in out
     assert "score 18/19: 1 required item(s) failed" in out
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import shutil
+from pathlib import Path
 
 from smtp_shell.lab import LabServer
 from smtp_shell.lessons.engine import LessonEngine
@@ -14,18 +17,27 @@ from smtp_shell.shell.batch import batch_session
 from smtp_shell.shell.options import SessionOptions
 
 LESSONS = [load_lesson(path) for path in bundled_files()]
+OWN_CLIENT = Path(__file__).with_name("own_client.py")   # the raw-socket client lesson 11 runs with :run
+
+
+def place_own_client(folder: Path) -> None:
+    """Put the student's program where lesson 11's `:run python3 own_client.py` finds it."""
+    shutil.copy(OWN_CLIENT, folder / "own_client.py")
 
 
 def golden_lines(lesson) -> list[str]:
     return [line for step in lesson.steps for line in step.golden]
 
 
-def run_batch(lesson, lines: list[str], tmp_path, cert_dir, recorder=None):
+def run_batch(lesson, lines: list[str], tmp_path, cert_dir, recorder=None, profile: str = "lab"):
     """(engine, everything printed) after feeding `lines` to `smtp-shell lesson` in batch mode."""
     buffer = io.StringIO()
     console = make_console(no_color=True, file=buffer, width=160)
-    server = LabServer(lab_config(lesson, mailbox=tmp_path / "mailbox", cert_dir=cert_dir))
+    server = LabServer(lab_config(lesson, mailbox=tmp_path / "mailbox", cert_dir=cert_dir, profile=profile))
     server.start()
+    place_own_client(tmp_path)
+    here = os.getcwd()
+    os.chdir(tmp_path)
     try:
         engine = LessonEngine(lesson, console, mailbox=server.mailbox, recorder=recorder)
         engine.begin()
@@ -35,5 +47,6 @@ def run_batch(lesson, lines: list[str], tmp_path, cert_dir, recorder=None):
         stdin = io.StringIO("".join(line + "\n" for line in lines))
         asyncio.run(asyncio.wait_for(batch_session(options, stdin, console, listeners), 60))
     finally:
+        os.chdir(here)
         server.stop()
     return engine, buffer.getvalue()

@@ -11,13 +11,15 @@ import sys
 import pexpect
 import pytest
 
-from tests.lessons.helpers import LESSONS
+from tests.lessons.helpers import LESSONS, place_own_client
 from tests.shell.helpers import env
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pty tests need a POSIX pty")
 
 ADVISOR_QUESTION = "Press Enter to send it anyway"
-META_EXPECT = {":reconnect": r"<-  220 ", ":lesson": r"progress ", ":hint": r"hint \d+/\d+"}
+META_EXPECT = {":reconnect": r"<-  220 ", ":lesson": r"progress ", ":hint": r"hint \d+/\d+", ":wire": r"wire view is",
+               ":predict": r"Your prediction",
+               ":run": r"it exited with status|was still running"}
 
 
 def echo_pattern(line: str) -> str:
@@ -56,6 +58,7 @@ def type_lines(child, lines) -> None:
 @pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.id for lesson in LESSONS])
 def test_golden_solution_in_a_pty(lesson, tmp_path):
     records = tmp_path / "records"
+    place_own_client(tmp_path)
     child = pexpect.spawn(sys.executable, ["-m", "smtp_shell", "lesson", lesson.id, "--record-dir", str(records),
                                            "--mailbox", str(tmp_path / "mailbox")],
                           env=env(tmp_path / "home"), encoding="utf-8", timeout=20, dimensions=(50, 220), cwd=tmp_path)

@@ -27,11 +27,11 @@ hints = ["Type EHLO x"]
 '''
 
 
-def test_ten_bundled_lessons_in_order():
+def test_eleven_bundled_lessons_in_order():
     lessons, errors = discover()
     assert errors == []
-    assert [lesson.order for lesson in lessons] == list(range(1, 11))
-    assert len(bundled_files()) == 10
+    assert [lesson.order for lesson in lessons] == list(range(1, 12))
+    assert len(bundled_files()) == 11
     assert resolve("2", lessons).id == "first-message"
     assert resolve("first-m", lessons).id == "first-message"
     assert resolve("nope", lessons) is None

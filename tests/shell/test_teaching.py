@@ -164,7 +164,7 @@ def test_auth_before_tls_warns_and_lets_the_student_stop(aiosmtpd_server):
     async def scenario():
         s = await Session(aiosmtpd_server, answers=["n"]).open()
         out = await s.run(":auth login student")
-        assert "only after STARTTLS" in out and "not sent" in out
+        assert "did not advertise AUTH, but it offers STARTTLS" in out and "not sent" in out
         assert " -> AUTH" not in out
         await s.close()
 

@@ -58,7 +58,7 @@ def test_deliberate_mistakes_get_warnings_and_hints_then_auth_login(aiosmtpd_ser
     child.sendcontrol("u")  # the REPL offers the declined line again: clear it
     child.sendline("EHLO client.test")
     child.expect("250 HELP")
-    mistake(child, "AUTH LOGIN", ["offers AUTH only after STARTTLS"])
+    mistake(child, "AUTH LOGIN", ["did not advertise AUTH, but it offers STARTTLS"])
     child.expect("538 ")
     child.expect_exact("hint: This server wants an encrypted connection first")
     mistake(child, "RCPT TO:<teacher@lab.test>", ["RCPT is too early"])
