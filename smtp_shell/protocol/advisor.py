@@ -163,6 +163,9 @@ def out_of_order(core: SessionModel, line: Line) -> Advice | None:
 @before
 def nested_mail(core: SessionModel, line: Line) -> Advice | None:
     if line.verb == "MAIL" and line.state in (State.MAIL, State.RCPT):
+        if core.transaction is not None and not core.transaction.accepted:
+            return Advice("nested-mail", "The MAIL FROM you sent is still waiting for its reply; if the server "
+                                         "accepts it, a second MAIL is refused (503). Wait for the reply first.")
         return Advice("nested-mail", "A message is already under way (MAIL was accepted): go on with "
                                      "RCPT TO and DATA, or send RSET to start over.")
 

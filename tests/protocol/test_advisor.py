@@ -149,6 +149,14 @@ def test_nested_mail():
     assert r.rules("MAIL FROM:<a@lab.test>") == []
 
 
+def test_second_mail_while_the_first_awaits_its_reply_never_says_it_was_accepted():
+    r = ready()
+    r.say("MAIL FROM student@lab.test")  # wrong syntax, still in flight: the server may refuse it
+    advice = advisor.check_before(r.core, "MAIL FROM:<student@lab.test>")
+    assert [a.rule for a in advice] == ["nested-mail"]
+    assert "accepted" not in advice[0].message and "waiting for its reply" in advice[0].message
+
+
 def test_after_a_refused_greeting_only_quit_and_friends():
     r = Run(greet=False)
     r.hear(b"554 go away\r\n")
