@@ -398,6 +398,9 @@ class OwnClientCheck(Check):
     """The student's own program (run with :run) delivered a message the criteria accept, and the
     lab marked nothing wrong on the wire in its session."""
 
+    # judged on another session (the student's program), so a transcript alone cannot re-judge it
+    outside_transcript = True
+
     def __init__(self, p: dict) -> None:
         self.criteria = p
 

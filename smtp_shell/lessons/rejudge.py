@@ -11,7 +11,8 @@ conversation does not support.
 
 Steps that read the lab mailbox are judged on the message file the accepted reply names
 (`Message saved as ID`) in LABDIR; when that file is not there, those steps cannot be re-judged
-and are left out rather than counted against the student. A lesson whose version differs from
+and are left out rather than counted against the student; so are steps judged on another
+session (lesson 11's check of the student's own program). A lesson whose version differs from
 the one recorded is not re-judged (its checks may have changed).
 """
 
@@ -123,4 +124,6 @@ def rejudge(transcript, lesson, labdir: Path | None = None) -> Rejudged:
             engine.restart()
             result.unjudged = set()
     result.passed = [s.number for i, s in enumerate(lesson.steps) if engine.states[i] == "passed"]
+    # a step judged on another session (lesson 11's own program) is not in this conversation
+    result.unjudged |= {s.number for s in lesson.steps if getattr(s.check, "outside_transcript", False)}
     return result

@@ -549,6 +549,7 @@ class SessionDriver:
                     self.fail(exc.message, exc.hint)
                     break
                 self.show("client", out.text, self.core.tls)
+                self.show_wire(">", out.data, text)  # :wire on shows grouped body lines too
                 self._each("sent", out, tls=self.core.tls)
                 for note in out.notes:
                     self.note(note)
