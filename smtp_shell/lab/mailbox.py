@@ -12,8 +12,8 @@ servers sharing a mailbox never overwrite each other's messages. The lab server 
 
 from __future__ import annotations
 
-import datetime as _dt
 import concurrent.futures
+import datetime as _dt
 import hashlib
 import os
 import re
