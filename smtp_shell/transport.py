@@ -293,7 +293,7 @@ _RFC4514_NAMES = {"commonName": "CN", "countryName": "C", "localityName": "L", "
 _RFC4514_SPECIAL = frozenset(',+"\\<>;=#\0')
 
 
-def _rfc4514(name: tuple) -> str | None:
+def _rfc4514(name: Any) -> str | None:
     """cryptography's `Name.rfc4514_string()` from getpeercert()'s form, for the names where the
     two agree at a glance (short attribute names, one value per RDN, nothing to escape); else None."""
     parts = []
@@ -315,7 +315,7 @@ def _tls_info_from_ssl(ssl_object: ssl.SSLObject, der: bytes, version: str, ciph
     alone (OpenSSL accepted it as its own trust anchor)."""
     import hashlib
 
-    info = ssl_object.getpeercert()
+    info: dict[str, Any] = dict(ssl_object.getpeercert() or {})
     if not info:
         return None
     subject, issuer = _rfc4514(info.get("subject", ())), _rfc4514(info.get("issuer", ()))
