@@ -100,6 +100,9 @@ def write_batch(mailbox: Mailbox, jobs: list[Job]) -> None:
     """Save every job's copies, durably, then resolve each job's future (result or error)."""
     from smtp_shell.lab.mailbox import MailboxError, StoredMessage, safe_folder_name
 
+    # a job whose client went away before the writer reached it is dropped (nobody got a 250);
+    # from here on a job cannot be cancelled, so its answer can always be set
+    jobs = [job for job in jobs if job.future.set_running_or_notify_cancel()]
     folders: dict[str, _Folder] = {}
     try:
         for job in jobs:                       # 1. write every copy to a hidden temporary file

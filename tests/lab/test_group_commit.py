@@ -93,6 +93,34 @@ def test_messages_arriving_during_a_sync_are_answered_together_after_the_next(tm
     assert not list((tmp_path / "mb").rglob(".incoming-*"))
 
 
+def test_a_client_gone_before_its_turn_does_not_stop_the_writer(tmp_path, monkeypatch):
+    box = Mailbox(tmp_path / "mb")
+    box.ensure_writable()
+    entered, release = threading.Event(), threading.Event()
+    real = os.fsync
+
+    def stalling(fd):
+        if not entered.is_set():
+            entered.set()
+            assert release.wait(10)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", stalling)
+    try:
+        first = box.submit([("a@lab.test", b"Subject: 1\r\n\r\n1\r\n")])
+        assert entered.wait(10)
+        gone = box.submit([("a@lab.test", b"Subject: 2\r\n\r\n2\r\n")])
+        kept = box.submit([("a@lab.test", b"Subject: 3\r\n\r\n3\r\n")])
+        assert gone.cancel()  # what aiosmtpd does to the DATA handler when the client disconnects
+        release.set()
+        assert len(first.result(timeout=10)) == 1 and len(kept.result(timeout=10)) == 1
+        assert len(box.submit([("a@lab.test", b"Subject: 4\r\n\r\n4\r\n")]).result(timeout=10)) == 1
+    finally:
+        release.set()
+        box.close()
+    assert len(box.messages()) == 3  # the cancelled one was never answered, so never saved
+
+
 def test_one_unsavable_message_does_not_fail_the_others_in_its_batch(tmp_path):
     box = Mailbox(tmp_path / "mb")
     box.ensure_writable()
