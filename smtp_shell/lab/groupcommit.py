@@ -74,6 +74,19 @@ class _Folder:
         else:
             os.link(self._name(tmp), self._name(final))
 
+    def exists(self, name: str) -> bool:
+        try:
+            os.stat(self._name(name), **self._at(name), follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def replace(self, tmp: str, final: str) -> None:
+        if self.fd >= 0:
+            os.replace(tmp, final, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        else:
+            os.replace(self._name(tmp), self._name(final))
+
     def unlink(self, name: str) -> None:
         try:
             os.unlink(self._name(name), **self._at(name))
@@ -177,6 +190,10 @@ def _link_fresh(mailbox: Mailbox, folder: _Folder, tmp: str) -> str:
             folder.link(tmp, f"{ident}.eml")  # atomic, and refuses to replace another server's file
         except FileExistsError:
             continue
+        except OSError:  # a file system without hard links: rename, unless the name is taken
+            if folder.exists(f"{ident}.eml"):
+                continue
+            folder.replace(tmp, f"{ident}.eml")
         return ident
     raise MailboxError(f"no free message name in {folder.path}; check the mailbox folder")
 

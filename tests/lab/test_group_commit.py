@@ -137,3 +137,15 @@ def test_one_unsavable_message_does_not_fail_the_others_in_its_batch(tmp_path):
     finally:
         box.close()
     assert not any(outside.iterdir())
+
+
+def test_a_file_system_without_hard_links_still_gets_every_message(tmp_path, monkeypatch):
+    def no_links(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")  # what FAT and some network shares say
+
+    monkeypatch.setattr(os, "link", no_links)
+    box = Mailbox(tmp_path / "mb")
+    box.ensure_writable()
+    stored = [box.deliver("a@lab.test", f"Subject: {i}\r\n\r\n{i}\r\n".encode()) for i in range(3)]
+    assert [m.read().split(b"\r\n")[0] for m in stored] == [b"Subject: 0", b"Subject: 1", b"Subject: 2"]
+    assert len({m.id for m in stored}) == 3 and not list((tmp_path / "mb").rglob(".incoming-*"))
