@@ -21,10 +21,18 @@ import queue
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from smtp_shell.lab.mailbox import Mailbox
+
+class Target(Protocol):
+    """What the writer needs from the mailbox (mailbox.py imports this module, not the reverse)."""
+    root: Path
+
+    def next_id(self) -> str: ...
+
+    def refused(self, text: str) -> Exception: ...  # the mailbox's own error, one sentence
+
+    def stored(self, path: Path) -> Any: ...
 
 _DIR_FD = os.open in os.supports_dir_fd and os.link in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -34,7 +42,7 @@ MAX_BATCH = 512
 
 @dataclass
 class Job:
-    """The copies of one accepted message (one per recipient) and the future the handler awaits."""
+    """The copies of one accepted message, as (folder name, bytes), and the future the handler awaits."""
     items: list[tuple[str, bytes]]
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
     written: list = field(default_factory=list)      # [folder, temporary name, fd or -1]
@@ -109,10 +117,8 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def write_batch(mailbox: Mailbox, jobs: list[Job]) -> None:
+def write_batch(mailbox: Target, jobs: list[Job]) -> None:
     """Save every job's copies, durably, then resolve each job's future (result or error)."""
-    from smtp_shell.lab.mailbox import MailboxError, StoredMessage, safe_folder_name
-
     # a job whose client went away before the writer reached it is dropped (nobody got a 250);
     # from here on a job cannot be cancelled, so its answer can always be set
     jobs = [job for job in jobs if job.future.set_running_or_notify_cancel()]
@@ -120,8 +126,7 @@ def write_batch(mailbox: Mailbox, jobs: list[Job]) -> None:
     try:
         for job in jobs:                       # 1. write every copy to a hidden temporary file
             try:
-                for recipient, data in job.items:
-                    name = safe_folder_name(recipient)
+                for name, data in job.items:
                     folder = folders.get(name)
                     if folder is None:
                         try:
@@ -129,14 +134,14 @@ def write_batch(mailbox: Mailbox, jobs: list[Job]) -> None:
                         except (NotADirectoryError, OSError) as exc:
                             if isinstance(exc, FileNotFoundError | PermissionError):
                                 raise
-                            raise MailboxError(
+                            raise mailbox.refused(
                                 f"{mailbox.root / name} is a symbolic link or not a folder; the lab does not "
                                 "follow links inside its mailbox, so remove it") from None
                     tmp = f".incoming-{os.getpid()}-{next(_TMP_SEQ)}.tmp"
                     fd = folder.create(tmp)
                     job.written.append([folder, tmp, fd])
                     _write_all(fd, data)
-            except (OSError, MailboxError) as exc:
+            except Exception as exc:  # this message fails alone; the batch goes on
                 job.error = exc
         for job in jobs:                       # 2. sync the files back to back
             for entry in job.written:
@@ -153,9 +158,9 @@ def write_batch(mailbox: Mailbox, jobs: list[Job]) -> None:
             if job.error is None:
                 try:
                     for folder, tmp, _fd in job.written:
-                        job.stored.append(StoredMessage(folder.path / f"{_link_fresh(mailbox, folder, tmp)}.eml"))
+                        job.stored.append(mailbox.stored(folder.path / f"{_link_fresh(mailbox, folder, tmp)}.eml"))
                         linked[str(folder.path)] = folder
-                except (OSError, MailboxError) as exc:
+                except Exception as exc:
                     job.error = exc
         synced: set[str] = set()
         for key, folder in linked.items():     # 4. make the new names durable, one sync per folder
@@ -181,9 +186,7 @@ def write_batch(mailbox: Mailbox, jobs: list[Job]) -> None:
             job.future.set_result(job.stored)
 
 
-def _link_fresh(mailbox: Mailbox, folder: _Folder, tmp: str) -> str:
-    from smtp_shell.lab.mailbox import MailboxError
-
+def _link_fresh(mailbox: Target, folder: _Folder, tmp: str) -> str:
     for _ in range(1000):
         ident = mailbox.next_id()
         try:
@@ -195,13 +198,13 @@ def _link_fresh(mailbox: Mailbox, folder: _Folder, tmp: str) -> str:
                 continue
             folder.replace(tmp, f"{ident}.eml")
         return ident
-    raise MailboxError(f"no free message name in {folder.path}; check the mailbox folder")
+    raise mailbox.refused(f"no free message name in {folder.path}; check the mailbox folder")
 
 
 class GroupWriter:
     """The writer thread: `submit()` queues a message's copies; the future resolves once they are on disk."""
 
-    def __init__(self, mailbox: Mailbox) -> None:
+    def __init__(self, mailbox: Target) -> None:
         self.mailbox = mailbox
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None

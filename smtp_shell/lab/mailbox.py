@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import email.message
 
-    from smtp_shell.lab.groupcommit import GroupWriter
-
+from smtp_shell.lab.groupcommit import GroupWriter, Job, write_batch
 from smtp_shell.paths import private_dir
 
 LOG_DIR_NAME = "_logs"
@@ -155,9 +154,7 @@ class Mailbox:
 
     def deliver(self, recipient: str, data: bytes) -> StoredMessage:
         """Store `data` for `recipient` under a fresh ID, on disk when this returns; never overwrites."""
-        from smtp_shell.lab.groupcommit import Job, write_batch
-
-        job = Job([(recipient, data)])
+        job = Job([(safe_folder_name(recipient), data)])
         write_batch(self, [job])
         return job.future.result()[0]
 
@@ -166,10 +163,14 @@ class Mailbox:
         the future gives the stored messages once they are synced to disk, or the error."""
         with self._lock:
             if self._writer is None:
-                from smtp_shell.lab.groupcommit import GroupWriter
-
                 self._writer = GroupWriter(self)
-        return self._writer.submit(items)
+        return self._writer.submit([(safe_folder_name(recipient), data) for recipient, data in items])
+
+    def refused(self, text: str) -> MailboxError:
+        return MailboxError(text)
+
+    def stored(self, path: Path) -> StoredMessage:
+        return StoredMessage(path)
 
     def close(self) -> None:
         """Finish the queued writes and stop the writer thread."""
