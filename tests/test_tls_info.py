@@ -78,13 +78,13 @@ def test_self_signed_and_ca_signed_details_are_identical_on_both_paths(certs, mo
     assert fast == full and not fast.self_signed and fast.issuer == "CN=smtp-shell test CA"
 
 
-@pytest.mark.parametrize("attributes", [
-    [("C", "DE"), ("O", "Lab School"), ("OU", "Room 4"), ("CN", "mail.lab.test")],
-    [("O", "Smith, Jones & Co"), ("CN", "mail.lab.test")],           # needs escaping: falls back
-    [("CN", "mail.lab.test"), ("emailAddress", "admin@lab.test")],   # no short name: falls back
-    [("CN", "#hash"), ("O", " padded ")],
+@pytest.mark.parametrize(("attributes", "fast_path"), [
+    ([("C", "DE"), ("O", "Lab School"), ("OU", "Room 4"), ("CN", "mail.lab.test")], True),
+    ([("O", "Smith, Jones & Co"), ("CN", "mail.lab.test")], False),          # needs escaping
+    ([("CN", "mail.lab.test"), ("emailAddress", "admin@lab.test")], False),  # no short name
+    ([("CN", "#hash"), ("O", " padded ")], False),
 ])
-def test_richer_names_are_shown_the_same_as_cryptography_shows_them(tmp_path, monkeypatch, attributes):
+def test_richer_names_are_shown_the_same_as_cryptography_shows_them(tmp_path, monkeypatch, attributes, fast_path):
     from cryptography.x509.oid import NameOID
 
     oids = {"C": NameOID.COUNTRY_NAME, "O": NameOID.ORGANIZATION_NAME, "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
@@ -92,6 +92,11 @@ def test_richer_names_are_shown_the_same_as_cryptography_shows_them(tmp_path, mo
     pair = _named_cert(tmp_path, [(oids[k], v) for k, v in attributes])
     fast, full = _both(monkeypatch, pair, pair.cert_path)
     assert fast == full and fast.self_signed
+    calls = []
+    real = transport._load_der
+    monkeypatch.setattr(transport, "_load_der", lambda der: calls.append(der) or real(der))
+    assert asyncio.run(asyncio.wait_for(_info(pair, pair.cert_path), 10)) == fast
+    assert (not calls) is fast_path  # which path answered
 
 
 def test_the_fast_path_answers_for_the_lab_certificate_without_falling_back(certs, monkeypatch):
