@@ -8,7 +8,8 @@ compared with:
 
 The load generator is plain asyncio streams, one command at a time per connection (no
 pipelining), the same for every server it is pointed at. It prints
-`{"ok": messages answered 250, "failed": ..., "elapsed": seconds}`.
+`{"ok": messages answered 250, "failed": ..., "elapsed": seconds, "p50"/"p99": seconds from the
+final dot to the 250}`.
 """
 
 from __future__ import annotations
@@ -87,8 +88,10 @@ async def _one_client(port: int, messages: int, counts: dict) -> None:
         for _ in range(messages):
             ok = (await command(b"MAIL FROM:<student@lab.test>\r\n")).startswith(b"250")
             ok = (await command(b"RCPT TO:<teacher@lab.test>\r\n")).startswith(b"250") and ok
-            if ok and (await command(b"DATA\r\n")).startswith(b"354") \
-                    and (await command(MESSAGE)).startswith(b"250"):
+            if ok and (await command(b"DATA\r\n")).startswith(b"354"):
+                sent = time.perf_counter()  # MESSAGE ends with the final dot: time to its answer
+                if (await command(MESSAGE)).startswith(b"250"):
+                    counts["latency"].append(time.perf_counter() - sent)
                     counts["ok"] += 1
                     done += 1
                     continue
@@ -106,10 +109,13 @@ async def _one_client(port: int, messages: int, counts: dict) -> None:
 
 
 async def _load(port: int, clients: int, messages: int) -> dict:
-    counts = {"ok": 0, "failed": 0}
+    counts: dict = {"ok": 0, "failed": 0, "latency": []}
     start = time.perf_counter()
     await asyncio.gather(*(_one_client(port, messages, counts) for _ in range(clients)))
     counts["elapsed"] = time.perf_counter() - start
+    latency = sorted(counts.pop("latency")) or [0.0]
+    counts["p50"] = latency[len(latency) // 2]
+    counts["p99"] = latency[min(len(latency) - 1, int(len(latency) * 0.99))]
     return counts
 
 

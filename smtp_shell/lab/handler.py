@@ -152,10 +152,9 @@ class LabHandler:
             return "554 5.6.0 8-bit message content without BODY=8BITMIME on MAIL FROM (RFC 6152)"
         recipients = list(dict.fromkeys(r.lower() for r in envelope.rcpt_tos))
         trace = _trace_headers(server, session, envelope)
-        loop = asyncio.get_running_loop()
-        try:
-            stored = [await loop.run_in_executor(None, lab.mailbox.deliver, rcpt, trace(rcpt) + content)
-                      for rcpt in recipients]
+        try:  # the writer thread answers once this message (and any others waiting) is synced to disk
+            stored = await asyncio.wrap_future(lab.mailbox.submit([(rcpt, trace(rcpt) + content)
+                                                                   for rcpt in recipients]))
         except (OSError, MailboxError) as exc:
             server.log.note(f"could not save the message: {exc}")
             return "451 4.3.0 The lab mailbox could not save the message, try again later"

@@ -5,18 +5,21 @@ Folder names are derived from addresses but sanitised (a client chooses the addr
 must never pick a path); file names come only from the clock and a counter that continues
 after a restart (found by scanning the mailbox). Each file is the exact bytes the client sent,
 after a few trace headers, written to a hidden temporary file, synced, and then linked into
-place, so a crash never leaves a half message that looks whole, and two lab servers sharing
-a mailbox never overwrite each other's messages.
+place (folder synced too), so a crash never leaves a half message that looks whole, and two lab
+servers sharing a mailbox never overwrite each other's messages. The lab server saves through
+`submit()`, which batches concurrent messages into one group commit (groupcommit.py).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as _dt
 import hashlib
 import os
 import re
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import email.message
 
+from smtp_shell.lab.groupcommit import GroupWriter, Job, write_batch
 from smtp_shell.paths import private_dir
 
 LOG_DIR_NAME = "_logs"
@@ -101,6 +105,8 @@ class Mailbox:
         self.root = Path(root)
         self._lock = threading.Lock()
         self._counter: int | None = None
+        self._stamp: tuple[int, str] = (-1, "")
+        self._writer: GroupWriter | None = None
 
     @property
     def log_dir(self) -> Path:
@@ -134,42 +140,42 @@ class Mailbox:
                 found.extend(p for p in folder.glob("*.eml") if ours(p))
         return sorted((StoredMessage(p) for p in found), key=lambda m: (m.sort_key(), m.id))
 
-    def _next_id(self) -> str:
+    def next_id(self) -> str:
+        """A fresh message ID: the UTC second and a counter that continues after a restart."""
         with self._lock:
             if self._counter is None:
                 counters = [int(m.group(2)) for m in (_ID.match(s.id) for s in self.messages()) if m]
                 self._counter = max(counters, default=0)
             self._counter += 1
-            now = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-            return f"{now}-{self._counter:06d}"
+            second = int(time.time())
+            if second != self._stamp[0]:
+                self._stamp = (second, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second)))
+            return f"{self._stamp[1]}-{self._counter:06d}"
 
     def deliver(self, recipient: str, data: bytes) -> StoredMessage:
-        """Store `data` for `recipient` under a fresh ID; never overwrites an existing file."""
-        folder = self.root / safe_folder_name(recipient)
-        folder.mkdir(parents=True, exist_ok=True)
-        if folder.is_symlink() or not folder.is_dir():  # never write through a link planted in the mailbox
-            raise MailboxError(f"{folder} is a symbolic link or not a folder; the lab does not follow links "
-                               "inside its mailbox, so remove it")
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            for _ in range(1000):
-                final = folder / f"{self._next_id()}.eml"
-                try:
-                    os.link(tmp, final)  # atomic and refuses to replace another server's file
-                except FileExistsError:
-                    continue
-                except OSError:  # a file system without hard links
-                    if final.exists():
-                        continue
-                    os.replace(tmp, final)
-                return StoredMessage(final)
-            raise MailboxError(f"no free message name in {folder}; check the mailbox folder")
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        """Store `data` for `recipient` under a fresh ID, on disk when this returns; never overwrites."""
+        job = Job([(safe_folder_name(recipient), data)])
+        write_batch(self, [job])
+        return job.future.result()[0]
+
+    def submit(self, items: list[tuple[str, bytes]]) -> concurrent.futures.Future:
+        """Queue one message's copies `[(recipient, bytes), ...]` for the writer thread (group commit);
+        the future gives the stored messages once they are synced to disk, or the error."""
+        with self._lock:
+            if self._writer is None:
+                self._writer = GroupWriter(self)
+        return self._writer.submit([(safe_folder_name(recipient), data) for recipient, data in items])
+
+    def refused(self, text: str) -> MailboxError:
+        return MailboxError(text)
+
+    def stored(self, path: Path) -> StoredMessage:
+        return StoredMessage(path)
+
+    def close(self) -> None:
+        """Finish the queued writes and stop the writer thread."""
+        if self._writer is not None:
+            self._writer.close()
 
     def find(self, ident: str) -> tuple[int, StoredMessage]:
         """(row number, message) for an ID, a unique ID prefix, a row number or a file path."""

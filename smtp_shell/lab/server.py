@@ -231,6 +231,7 @@ class LabServer:
         finally:
             loop.run_until_complete(self._shutdown())
             loop.run_until_complete(loop.shutdown_default_executor())
+            self._mailbox.close()  # finish queued writes, stop the writer thread
             loop.close()
 
     async def _shutdown(self) -> None:

@@ -72,12 +72,20 @@ class SessionLog:
         self._in_data = False
         self._data_lines = 0
         self._flush_pending = False
+        self._stamp: str | None = None  # one timestamp for all the lines of one received block
         self.failed = False
 
     # -- what the client sent -------------------------------------------------------------
     def client_bytes(self, data: bytes) -> None:
         """Raw bytes from the client (decrypted once TLS runs); logged line by line."""
         buffer = self._buffer + data if self._buffer else data
+        self._stamp = _now()  # the lines of one block arrived together: one clock read, not one per line
+        try:
+            self._client_lines(buffer)
+        finally:
+            self._stamp = None
+
+    def _client_lines(self, buffer: bytes) -> None:
         start = 0  # lines are cut by index: one pass over a large block, never re-copying its rest
         while True:
             end = buffer.find(b"\n", start)
@@ -154,7 +162,7 @@ class SessionLog:
     def _write(self, who: str, text: str) -> None:
         if self.failed:
             return
-        line = f"{_now()} {who} {visible(text[:MAX_LINE])}\n"
+        line = f"{self._stamp or _now()} {who} {visible(text[:MAX_LINE])}\n"
         if self._fh is None:
             if who != "C:":
                 self._pending.append(line)  # kept until the client says something
@@ -196,9 +204,12 @@ class SessionLog:
         stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         safe_host = re.sub(r"[^0-9A-Za-z.]", "-", host)
         try:
-            private_dir(self.directory)  # logs hold what clients sent, message text included
             self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
-            fh = open_private(self.path, "a", encoding="utf-8", newline="\n")
+            try:  # the folder was made private when the lab started (Mailbox.ensure_writable)
+                fh = open_private(self.path, "a", encoding="utf-8", newline="\n")
+            except FileNotFoundError:  # removed while the lab runs: make it again, private
+                private_dir(self.directory)  # logs hold what clients sent, message text included
+                fh = open_private(self.path, "a", encoding="utf-8", newline="\n")
             self._fh = fh
             ident = f" id {self.session_id}" if self.session_id else ""
             fh.write(f"# smtp-shell lab session {self.session_no} from {format_hostport(host, int(port))}{ident}\n")
