@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import types
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from aiosmtpd.smtp import MISSING, SMTP
 
@@ -28,10 +29,15 @@ PRIVATE_ATTRIBUTES = ("_smtp_methods", "_handler_coroutine", "_reader")
 SYNTAX_ATTRIBUTES = ("__smtp_syntax__", "__smtp_syntax_extended__", "__smtp_syntax_when__")
 
 Command = Callable[[str], Awaitable[Any]]
+# An unbound `smtp_VERB` function: (the connection, the argument) -> awaitable.
+UnboundCommand = Callable[[Any, str], Awaitable[Any]]
 
 
 class HookedSMTP(SMTP):
     """aiosmtpd's SMTP with the private hooks the lab needs, under public names."""
+
+    # The wrapped command table of each subclass, built on its first connection (wrap_commands).
+    _wrapped_tables: ClassVar[dict[type, dict[str, UnboundCommand]]] = {}
 
     # -- hooks a subclass overrides -----------------------------------------------------------
     async def before_greeting(self) -> bool:
@@ -54,10 +60,18 @@ class HookedSMTP(SMTP):
         """Restart the idle timer (the client did something)."""
         self._reset_timeout()
 
-    def wrap_commands(self, wrap: Callable[[str, Command], Command]) -> None:
-        """Replace every `smtp_VERB` handler with `wrap(VERB, handler)`, keeping what HELP reads."""
-        self._smtp_methods = {verb: _keep_syntax(verb, method, wrap(verb, method))
-                              for verb, method in self._smtp_methods.items()}
+    def wrap_commands(self, wrap: Callable[[str, UnboundCommand], UnboundCommand]) -> None:
+        """Replace every `smtp_VERB` handler with `wrap(VERB, function)` bound to this connection,
+        keeping what HELP reads. `wrap` gets and returns unbound functions (self, arg), so the
+        wrapped table is built once per class, not on every connection; each connection only
+        binds it."""
+        cls = type(self)
+        table = HookedSMTP._wrapped_tables.get(cls)
+        if table is None or table.keys() != self._smtp_methods.keys():
+            table = {verb: _keep_syntax(verb, getattr(cls, f"smtp_{verb}"), wrap(verb, getattr(cls, f"smtp_{verb}")))
+                     for verb in self._smtp_methods}
+            HookedSMTP._wrapped_tables[cls] = table
+        self._smtp_methods = {verb: types.MethodType(function, self) for verb, function in table.items()}
 
     async def read_client_line(self, timeout: float) -> bytes:
         """Read one line the client sent, outside the command loop (used while dropping DATA)."""
@@ -87,7 +101,7 @@ class HookedSMTP(SMTP):
             self._handler_coroutine.cancel()
 
 
-def _keep_syntax(verb: str, method: Command, wrapper: Command) -> Command:
+def _keep_syntax(verb: str, method: UnboundCommand, wrapper: UnboundCommand) -> UnboundCommand:
     """`wrapper` carrying `method`'s name, docs and HELP syntax; an override without a @syntax of
     its own (smtp_EHLO, smtp_AUTH, ...) gets the syntax aiosmtpd declared on the method it overrides."""
     functools.update_wrapper(wrapper, method)

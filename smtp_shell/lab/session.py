@@ -24,7 +24,7 @@ import secrets
 
 from aiosmtpd.smtp import SMTP
 
-from smtp_shell.lab.aiosmtpd_hooks import Command, HookedSMTP
+from smtp_shell.lab.aiosmtpd_hooks import HookedSMTP, UnboundCommand
 from smtp_shell.lab.limits import read_data, too_many_from
 from smtp_shell.lab.sessionlog import SessionLog
 
@@ -43,6 +43,26 @@ def add_enhanced_code(status: str) -> str:
         return status
     code, sep, text = match.groups()
     return f"{code}{sep}{_ENHANCED[code]} {text}".rstrip()
+
+
+def _wrap(verb: str, method: UnboundCommand) -> UnboundCommand:
+    """`method` (an unbound smtp_VERB) behind the lab's per-command limits, faults and profile."""
+    async def run(self: LabSMTP, arg: str) -> None:
+        self._commands += 1
+        faults = self.lab.faults
+        limit = faults.disconnect_after_commands
+        if limit is not None and self._commands > limit:
+            return await self._close_with("421 4.7.0 Service not available, closing transmission channel")
+        if self._commands > self.lab.max_commands:
+            return await self._close_with("421 4.7.0 Too many commands in one session, closing connection")
+        if faults.delays(verb):
+            await asyncio.sleep(faults.delay_seconds)
+        refusal = self._profile_refusal(verb, arg)
+        if refusal:
+            return await self.push(refusal)
+        await method(self, arg)
+
+    return run
 
 
 class LabSMTP(HookedSMTP):
@@ -67,7 +87,7 @@ class LabSMTP(HookedSMTP):
         self._too_many_here = False
         self._no_enhance = False
         self._connections = 0      # 1 for the TCP connection, 2 once STARTTLS gave a TLS one
-        self.wrap_commands(self._wrap)
+        self.wrap_commands(_wrap)
 
     @property
     def peer_address(self) -> str:
@@ -186,24 +206,6 @@ class LabSMTP(HookedSMTP):
             self._no_enhance = False
 
     # -- commands -------------------------------------------------------------------------
-    def _wrap(self, verb: str, method: Command) -> Command:
-        async def run(arg: str) -> None:
-            self._commands += 1
-            faults = self.lab.faults
-            limit = faults.disconnect_after_commands
-            if limit is not None and self._commands > limit:
-                return await self._close_with("421 4.7.0 Service not available, closing transmission channel")
-            if self._commands > self.lab.max_commands:
-                return await self._close_with("421 4.7.0 Too many commands in one session, closing connection")
-            if faults.delays(verb):
-                await asyncio.sleep(faults.delay_seconds)
-            refusal = self._profile_refusal(verb, arg)
-            if refusal:
-                return await self.push(refusal)
-            await method(arg)
-
-        return run
-
     def _profile_refusal(self, verb: str, arg: str | None) -> str | None:
         """What this lab's profile refuses before aiosmtpd sees the command (profiles.py)."""
         profile = self.lab.profile
