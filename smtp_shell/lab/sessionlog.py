@@ -5,12 +5,16 @@ line (`C:` / `S:`), plus notes such as the start of TLS. AUTH secrets never reac
 an AUTH command's initial response and every client line that answers a `334` challenge are
 written as `***`. Message text after DATA is logged up to a limit (the mailbox has the rest).
 The file is created on the first client line, so a connection that never said anything
-(a port scan, a health check) leaves no log.
+(a port scan, a health check) leaves no log. Inside the lab's event loop it is created by one
+helper thread (creating a file waits on the file system's journal, which the mailbox writer
+keeps busy): lines wait in memory until it is open, and a session that ends first has its
+file finished by that thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as _dt
 import re
 import time
@@ -24,6 +28,8 @@ from smtp_shell.paths import open_private, private_dir
 MAX_DATA_LINES = 100
 MAX_LINE = 2000
 FLUSH_DELAY = 0.2  # seconds: lines reach the file this soon (one flush for many lines under load)
+
+_OPENER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-log-open")
 
 _second: list = [None, ""]  # (the last whole second formatted, its text): strftime once a second
 
@@ -73,6 +79,9 @@ class SessionLog:
         self._data_lines = 0
         self._flush_pending = False
         self._stamp: str | None = None  # one timestamp for all the lines of one received block
+        self._opening: concurrent.futures.Future | None = None  # the file, being opened off the loop
+        self._early: list[str] = []  # text written while it is being opened
+        self._closed = False
         self.failed = False
 
     # -- what the client sent -------------------------------------------------------------
@@ -196,25 +205,46 @@ class SessionLog:
         if self.failed:
             return
         line = f"{self._stamp or _now()} {who} {visible(text[:MAX_LINE])}\n"
-        if self._fh is None and who != "C:":
+        if self._fh is None and self._opening is None and who != "C:":
             self._pending.append(line)  # kept until the client says something
             return
         self._write_text(line)
 
     def _write_text(self, text: str) -> None:
         """Client text (and what follows it) into the file, opened on the first client line."""
-        if self.failed:
+        if self.failed or self._closed:
             return
-        if self._fh is None:
+        if self._fh is None and self._opening is None:
             self._open()
-            if self._fh is None:
-                return
+        if self._fh is None:
+            if self._opening is not None:
+                self._early.append(text)
+                self._adopt()
+                self._schedule_flush()  # adopts the file once it is open, and flushes it
+            return
         try:
             self._fh.write(text)
         except OSError:
             self.failed = True
             return
         self._schedule_flush()
+
+    def _adopt(self) -> None:
+        """Take the file the helper thread opened (if it is open yet) and write what waited."""
+        opening = self._opening
+        if opening is None or not opening.done():
+            return
+        self._opening = None
+        fh = opening.result()
+        if fh is None:
+            self.failed = True
+            return
+        self._fh = fh
+        early, self._early = "".join(self._early), []
+        try:
+            fh.write(early)
+        except OSError:
+            self.failed = True
 
     def _schedule_flush(self) -> None:
         """Flush within FLUSH_DELAY seconds (at once outside an event loop): one flush per
@@ -231,6 +261,13 @@ class SessionLog:
 
     def _flush(self) -> None:
         self._flush_pending = False
+        if self._closed:
+            return
+        if self._opening is not None:
+            self._adopt()
+            if self._opening is not None:  # still opening: look again soon
+                self._schedule_flush()
+                return
         if self._fh is not None:
             try:
                 self._fh.flush()
@@ -242,24 +279,55 @@ class SessionLog:
         port = str(self.peer[1]) if self.peer and len(self.peer) > 1 else "0"
         stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         safe_host = re.sub(r"[^0-9A-Za-z.]", "-", host)
-        try:
-            self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
-            try:  # the folder was made private when the lab started (Mailbox.ensure_writable)
-                fh = open_private(self.path, "a", encoding="utf-8", newline="\n")
-            except FileNotFoundError:  # removed while the lab runs: make it again, private
-                private_dir(self.directory)  # logs hold what clients sent, message text included
-                fh = open_private(self.path, "a", encoding="utf-8", newline="\n")
-            self._fh = fh
-            ident = f" id {self.session_id}" if self.session_id else ""
-            fh.write(f"# smtp-shell lab session {self.session_no} from {format_hostport(host, int(port))}{ident}\n")
-            fh.writelines(self._pending)
-        except OSError:
-            self.failed = True  # a log that cannot be written must never break the session
-            self._fh = None
+        self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
+        ident = f" id {self.session_id}" if self.session_id else ""
+        head = [f"# smtp-shell lab session {self.session_no} from {format_hostport(host, int(port))}{ident}\n",
+                *self._pending]
         self._pending = []
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no event loop: open it here and now
+            self._fh = _create(self.path, self.directory, head)
+            self.failed = self._fh is None
+            return
+        self._opening = _OPENER.submit(_create, self.path, self.directory, head)
 
     def close(self) -> None:
+        if self._fh is None and self._opening is None:
+            return
+        self._write("--", "connection closed")
+        self._closed = True
+        if self._opening is not None:  # not open yet: the helper thread finishes the file
+            early, self._early = "".join(self._early), []
+            self._opening.add_done_callback(lambda opening: _finish(opening, early))
+            self._opening = None
+            return
         if self._fh is not None:
-            self._write("--", "connection closed")
             self._fh.close()
             self._fh = None
+
+
+def _create(path: Path, directory: Path, head: list[str]) -> TextIO | None:
+    """The session log file, private, with its first lines written (None: it cannot be written,
+    which must never break the session)."""
+    try:
+        try:  # the folder was made private when the lab started (Mailbox.ensure_writable)
+            fh = open_private(path, "a", encoding="utf-8", newline="\n")
+        except FileNotFoundError:  # removed while the lab runs: make it again, private
+            private_dir(directory)  # logs hold what clients sent, message text included
+            fh = open_private(path, "a", encoding="utf-8", newline="\n")
+        fh.writelines(head)
+        return fh
+    except OSError:
+        return None
+
+
+def _finish(opening: concurrent.futures.Future, text: str) -> None:
+    """Write the rest of a session that ended before its file was open, and close it."""
+    fh = opening.result()
+    if fh is not None:
+        try:
+            fh.write(text)
+            fh.close()
+        except OSError:
+            pass
