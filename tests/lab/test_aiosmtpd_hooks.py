@@ -43,3 +43,35 @@ def test_the_lab_session_names_no_private_aiosmtpd_name():
     for name in PRIVATE_METHODS + PRIVATE_ATTRIBUTES:
         assert name not in source, f"lab/session.py uses {name}; reach it through HookedSMTP"
     assert issubclass(LabSMTP, HookedSMTP)
+
+
+def test_the_faster_getmembers_finds_the_same_auth_mechanisms():
+    """aiosmtpd's SMTP.__init__ uses `inspect.getmembers` only to collect `auth_*` methods
+    (aiosmtpd_hooks._AuthMembers relies on that); the mechanisms must be exactly the stock ones."""
+    import aiosmtpd.smtp
+
+    from smtp_shell.lab.aiosmtpd_hooks import PRIVATE_GLOBALS
+
+    class Handler:
+        def __init__(self):
+            self.auth_CUSTOM = lambda server, args: None
+
+        async def auth_EXTRA(self, server, args):
+            return None
+
+    source = inspect.getsource(SMTP.__init__)
+    assert source.count("inspect.getmembers(") == 1 and 'mname.startswith("auth_")' in source
+    for name in PRIVATE_GLOBALS:
+        assert hasattr(aiosmtpd.smtp, name)
+    loop = asyncio.new_event_loop()
+    try:
+        fast = HookedSMTP(Handler(), loop=loop, hostname="x")._auth_methods
+        aiosmtpd.smtp.inspect, saved = inspect, aiosmtpd.smtp.inspect
+        try:
+            stock = HookedSMTP(Handler(), loop=loop, hostname="x")._auth_methods
+        finally:
+            aiosmtpd.smtp.inspect = saved
+    finally:
+        loop.close()
+    assert sorted(fast) == sorted(stock) and {"PLAIN", "LOGIN", "EXTRA", "CUSTOM"} <= set(fast)
+    assert [(k, v.is_builtin) for k, v in sorted(fast.items())] == [(k, v.is_builtin) for k, v in sorted(stock.items())]
