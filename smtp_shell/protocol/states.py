@@ -17,6 +17,8 @@ own events, which count as class 2: `<connect>`, `<tls>` (the STARTTLS handshake
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from types import MappingProxyType
 
 
 class State(enum.Enum):
@@ -99,12 +101,10 @@ _LABELS = {"<connect>": "connect", "<421>": "421 (server closing)", "<tls>": "TL
            "<lost>": "connection lost", "<greeting>": "greeting", "<dot>": "end of DATA", "<auth>": "AUTH response",
            "<bdat-last>": "BDAT LAST"}
 
-# Derived lookup: (state, verb, class) -> state (None = same).
-_TABLE: dict[tuple[State, str, int], State | None] = {}
-for _froms, _verb, _classes, _to in TRANSITIONS:
-    for _f in _froms:
-        for _c in _classes:
-            _TABLE[(_f, _verb, _c)] = _to
+# Derived lookup, read-only: (state, verb, class) -> state (None = same). TRANSITIONS stays the
+# one source of truth; this is an index over it, never written after import.
+_TABLE: Mapping[tuple[State, str, int], State | None] = MappingProxyType(
+    {(f, verb, c): to for froms, verb, classes, to in TRANSITIONS for f in froms for c in classes})
 
 
 def next_state(state: State, verb: str, reply_class: int) -> State:
