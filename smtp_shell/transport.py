@@ -458,7 +458,7 @@ class _Pipe(asyncio.Protocol):
             try:
                 self.transport.pause_reading()
                 self.read_paused = True
-            except Exception:
+            except RuntimeError:  # the transport is already closing: nothing left to pause
                 pass
         self._wake_reader()
 
@@ -513,7 +513,7 @@ class _Pipe(asyncio.Protocol):
         if self.read_paused and not self.lost and self.transport is not None:
             try:
                 self.transport.resume_reading()
-            except Exception:
+            except RuntimeError:  # the transport is already closing: nothing left to resume
                 pass
             self.read_paused = False
         return data

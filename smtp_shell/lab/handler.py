@@ -22,6 +22,7 @@ from smtp_shell.lab.accounts import Accounts
 from smtp_shell.lab.faults import Faults
 from smtp_shell.lab.limits import MAX_PER_ADDRESS, MAX_RECIPIENTS, AuthThrottle
 from smtp_shell.lab.mailbox import Mailbox, MailboxError
+from smtp_shell.lab.notify import call_each
 from smtp_shell.lab.profiles import Profile
 from smtp_shell.lab.safetext import visible
 
@@ -56,18 +57,11 @@ class LabContext:
         """Tell the observers (check-client, the web view) what a session just did: "open"
         (data: the peer), "client" (bytes as received), "server" (one reply line), "tls"
         (the TLS version), "close". Called in the server's event loop; must not block."""
-        for observer in self.observers:
-            try:
-                observer(session, kind, data)
-            except Exception:
-                pass
+        call_each(self.observers, session, kind, data)
 
     def event(self, text: str) -> None:
         if self.on_event is not None:
-            try:
-                self.on_event(text)
-            except Exception:  # a broken listener must not break the server
-                pass
+            call_each((self.on_event,), text)  # a broken listener must not break the server
 
 
 def authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from smtp_shell.address import format_hostport
 from smtp_shell.lab.analyser import Analysis, Event, SessionAnalyser
+from smtp_shell.lab.notify import call_each
 from smtp_shell.lab.safetext import visible
 
 MAX_SESSION_BYTES = 16 * 1024 * 1024  # beyond this a session's client bytes are not kept
@@ -106,15 +107,7 @@ class SessionTracker:
         while len(self.finished) > KEEP_FINISHED:
             self.finished.popitem(last=False)
         self._tell(session, event)
-        for listener in list(self.on_finished):
-            try:
-                listener(session, result)
-            except Exception:
-                pass
+        call_each(self.on_finished, session, result)
 
     def _tell(self, session: TrackedSession, event: Event | None) -> None:
-        for listener in list(self.on_change):
-            try:
-                listener(session, event)
-            except Exception:
-                pass
+        call_each(self.on_change, session, event)
