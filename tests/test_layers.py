@@ -1,6 +1,6 @@
 """The package's shape holds: no import cycles, and the contracts in pyproject.toml are kept.
 
-.ci/gate runs `lint-imports` too; this test makes `pytest` alone catch a layering slip, and
+.ci/run's gate runs `lint-imports` too; this test makes `pytest` alone catch a layering slip, and
 checks what a layers contract cannot see: a cycle inside one package.
 """
 
