@@ -456,6 +456,17 @@ class SessionDriver:
             return []
         return [a for a in advice if a.rule not in self.advice_off]
 
+    def _show_sent(self, out: Outgoing, typed: str) -> None:
+        """A line the core accepted, as the student sees it, the same for every way of sending
+        (one line, a pipelined group, a block of body lines): masked if it is a secret, its bytes
+        under :wire, the listeners told, the core's notes (dot-stuffing, an over-long line) shown."""
+        shown = out.masked_text if out.secret else out.text
+        self.show("client", shown, self.core.tls)
+        self.show_wire(">", (shown + "\r\n").encode() if out.secret else out.data, typed)
+        self._each("sent", out, tls=self.core.tls)
+        for note in out.notes:
+            self.note(note)
+
     async def send(self, text: str) -> ReplyEvent | None:
         """Send one typed line; wait for its reply when the protocol says to. Never raises."""
         if not self._can_send():
@@ -466,12 +477,7 @@ class SessionDriver:
             self.fail(exc.message, exc.hint)
             return None
         waiter = self._await_reply(out)
-        shown = out.masked_text if out.secret else out.text
-        self.show("client", shown, self.core.tls)
-        self.show_wire(">", (shown + "\r\n").encode() if out.secret else out.data, text)
-        self._each("sent", out, tls=self.core.tls)
-        for note in out.notes:
-            self.note(note)
+        self._show_sent(out, text)
         if out.command is not None and out.command.verb == "QUIT":
             self.quit_sent = True
         if out.command is not None:
@@ -519,10 +525,7 @@ class SessionDriver:
             elif out.command is not None and out.command.verb == "AUTH" and not out.secret:
                 login = out.command.args.strip().upper().startswith("LOGIN")
                 credentials = ["login-username", "login-password"] if login else ["plain-response"]
-            shown = out.masked_text if out.secret else out.text
-            self.show("client", shown, self.core.tls)
-            self.show_wire(">", (shown + "\r\n").encode() if out.secret else out.data, text)
-            self._each("sent", out, tls=self.core.tls)
+            self._show_sent(out, text)
             chunks.append(out.data)
             waiter = self._await_reply(out)
             if waiter is not None:
@@ -548,11 +551,7 @@ class SessionDriver:
                 except LocalProtocolError as exc:
                     self.fail(exc.message, exc.hint)
                     break
-                self.show("client", out.text, self.core.tls)
-                self.show_wire(">", out.data, text)  # :wire on shows grouped body lines too
-                self._each("sent", out, tls=self.core.tls)
-                for note in out.notes:
-                    self.note(note)
+                self._show_sent(out, text)
                 chunks.append(out.data)
         if chunks and not await self._write(b"".join(chunks)):
             return 0
