@@ -97,3 +97,26 @@ def lab_dir() -> Path:
 
 def default_mailbox() -> Path:
     return lab_dir() / "mailbox"
+
+
+def write_crash_report(exc: BaseException, context: str) -> Path | None:
+    """Keep an unexpected error's full traceback in a private file in the data folder, for a bug
+    report (the screen gets one sentence naming the file). None if it cannot be written."""
+    import datetime as _dt
+    import traceback
+
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%d-%H%M%S")
+    text = f"smtp-shell crash report ({context})\n\n" + "".join(traceback.format_exception(exc))
+    try:
+        folder = private_dir(data_dir() / "crashes")
+        for n in range(100):
+            path = folder / f"crash-{stamp}-{n}.txt"
+            try:
+                with open_private(path, "w", exclusive=True, encoding="utf-8") as fh:
+                    fh.write(text)
+            except FileExistsError:
+                continue
+            return path
+    except OSError:
+        pass
+    return None

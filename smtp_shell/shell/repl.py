@@ -264,8 +264,12 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
             try:
                 await _handle_line(shell, text, mode)
             except Exception as exc:  # the REPL never dies: report and go on
-                driver.fail(f"Internal error: {exc!r}; the session goes on.",
-                            "Please report this with the command you typed.")
+                from smtp_shell.paths import write_crash_report
+
+                crash = write_crash_report(exc, f"REPL, {mode} mode")
+                where = (f"the traceback is in {crash}; please attach it to a bug report"
+                         if crash else "please report this with the command you typed")
+                driver.fail(f"Internal error: {exc!r}; the session goes on.", where[0].upper() + where[1:] + ".")
     await driver.disconnect(quiet=True)
     return int(driver.exit_status if driver.exit_status != ExitStatus.OK else ExitStatus.OK)
 
