@@ -24,7 +24,7 @@ import sys
 import threading
 
 from smtp_shell.protocol.states import State
-from smtp_shell.render import Renderer, make_console
+from smtp_shell.render import Renderer, batch_console
 from smtp_shell.shell import meta
 from smtp_shell.shell.context import ShellContext
 from smtp_shell.shell.driver import SessionDriver
@@ -36,7 +36,7 @@ COALESCE = 64 * 1024  # body lines are written in one write up to this many octe
 
 
 def run_batch(options: SessionOptions, stdin=None, console=None, listeners=()) -> int:
-    return asyncio.run(batch_session(options, stdin or sys.stdin, console or make_console(options.no_color), listeners))
+    return asyncio.run(batch_session(options, stdin or sys.stdin, console or batch_console(options.no_color), listeners))
 
 
 async def batch_session(options: SessionOptions, stdin, console, listeners=()) -> int:
