@@ -64,6 +64,8 @@ _ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender", "
 
 @dataclass(frozen=True)
 class Line:
+    """A line about to be sent, with what the advisor's rules need to judge it."""
+
     text: str
     mode: str                       # "command" | "data" | "auth"
     state: State                    # the state once the commands still in flight succeed
