@@ -14,7 +14,7 @@ import pytest
 
 from tests.shell.helpers import env
 
-pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="pty tests need a POSIX pty"),
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="pty tests need a POSIX pty"), pytest.mark.pty, pytest.mark.slow,
               pytest.mark.timeout(90)]
 
 NOT_BEFORE_THE_PROMPT = (
