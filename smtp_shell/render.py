@@ -152,6 +152,12 @@ class PlainConsole:
             raise AttributeError(name)
         return getattr(self.rich_console(), name)
 
+    def __setattr__(self, name: str, value) -> None:
+        if name.startswith("_") or name in ("no_color", "quiet"):
+            object.__setattr__(self, name, value)
+        else:  # `console.width = 100` and the like: a setting of the rich console
+            setattr(self.rich_console(), name, value)
+
 
 def plain_console(no_color: bool = False, file=None) -> PlainConsole:
     """A console for plain output to a non-terminal, without importing rich (see PlainConsole)."""

@@ -92,6 +92,8 @@ def test_the_plain_console_hands_everything_else_to_rich():
     assert not console.is_terminal and console.file is buf
     console.print("hello")  # rich's own print, made on first use
     assert buf.getvalue() == "hello\n" and console.width == render.make_console(file=io.StringIO()).width
+    console.width = 33  # a setting goes to the rich console, and reads back from it
+    assert console.width == 33 == console.rich_console().width
 
 
 def test_batch_console_is_plain_only_where_rich_would_be_plain(monkeypatch):
