@@ -26,7 +26,8 @@ from smtp_shell.protocol.states import State
 from smtp_shell.render import Renderer
 from smtp_shell.shell.options import SessionOptions
 from smtp_shell.status import ExitStatus
-from smtp_shell.transport import Connection, ErrorKind, TLSInfo, TLSSettings, TransportError, seconds_text, silence_hint
+from smtp_shell.transport import ErrorKind, TLSInfo, TLSSettings, TransportError, seconds_text, silence_hint
+from smtp_shell.transport.aio import Connection
 
 _EXIT_FOR_KIND = {
     ErrorKind.TIMEOUT: ExitStatus.TIMEOUT,

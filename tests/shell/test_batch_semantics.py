@@ -265,7 +265,7 @@ def test_a_long_typed_body_is_written_in_a_few_large_writes(aiosmtpd_server, tmp
     from smtp_shell.render import make_console
     from smtp_shell.shell.batch import batch_session
     from smtp_shell.shell.options import SessionOptions
-    from smtp_shell.transport import Connection
+    from smtp_shell.transport.aio import Connection
 
     body = [f"line {i} of a long body typed into a script" for i in range(5000)]
     script = (ENVELOPE + "Subject: long\n\n" + "\n".join(body) + "\n.\nQUIT\n").encode()
