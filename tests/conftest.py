@@ -24,6 +24,40 @@ def aiosmtpd_server(tmp_path):
     server.stop()
 
 
+# -- batch mode has two drivers (shell/blocking.py, the default, and the asyncio one): the batch
+# tests of these modules run on both, the driver chosen by SMTP_SHELL_DRIVER (inherited by every
+# process a test starts). A test that drives the REPL in a pty (pexpect) runs once: it has one driver.
+_BOTH_DRIVERS_MODULES = {
+    "test_batch", "test_batch_semantics", "test_bdat_postfix", "test_teaching", "test_hostile_server",
+    "test_our_input", "test_hostile_server_limits", "test_secret_paths", "test_record_command", "test_kill",
+    "test_two_drivers",
+}
+
+
+def pytest_generate_tests(metafunc):
+    import inspect
+
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if module not in _BOTH_DRIVERS_MODULES or "batch_driver" in metafunc.fixturenames:
+        return
+    try:
+        source = inspect.getsource(metafunc.function)
+    except (OSError, TypeError):
+        source = ""
+    if "pexpect" in source or "spawn" in source:
+        return
+    metafunc.fixturenames.append("batch_driver")
+    metafunc.parametrize("batch_driver", ["sync", "async"], indirect=True)
+
+
+@pytest.fixture
+def batch_driver(request, monkeypatch):
+    """The batch driver this test runs on ("sync" unless parametrized)."""
+    name = getattr(request, "param", "sync")
+    monkeypatch.setenv("SMTP_SHELL_DRIVER", name)
+    return name
+
+
 # -- markers: `pytest -m "not slow"` is the quick loop -------------------------------------------
 # Marked by rule rather than by hand, so a new test is marked the day it is written:
 # `pty`: the test drives a real terminal (its code spawns one with pexpect, or its module is *_pty);

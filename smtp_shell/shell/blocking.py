@@ -115,13 +115,17 @@ class BlockingDriver(SessionDriver):
     async def _wait(self, future: Any, timeout: float | None) -> Any:
         if not await self._read_until(future.done, timeout):
             raise TimeoutError
+        await self._drain_ready()  # what came with it (a close right after a 354), as the task would see
         if not future.done():  # the connection ended without releasing it (it always does)
             raise ConnectionError("closed")
         return future.result()
 
     async def _catch_up(self) -> None:
-        if self.core.model.in_flight_commands:
-            return  # their replies are read when the session waits for them, as the task would
+        if not self.core.model.in_flight_commands:  # else their replies are read at the next wait
+            await self._drain_ready()
+
+    async def _drain_ready(self) -> None:
+        """Act on everything that has already arrived, without waiting."""
         conn = self.conn
         while conn is not None and self.conn is conn:
             try:

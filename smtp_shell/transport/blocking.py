@@ -67,6 +67,7 @@ class BlockingConnection:
         self._connect_timeout = connect_timeout
         self._closed = False
         self._eof = False
+        self._broken = False  # a write failed: the server is gone (what it sent can still be read)
         self._received_any = False
         self._reported_error = False
         try:
@@ -128,7 +129,7 @@ class BlockingConnection:
         """Write all of `data`, blocking while the kernel's buffer is full (flow control)."""
         if self._closed:
             raise already_closed()
-        if self._eof:
+        if self._eof or self._broken:
             raise server_closed()
         if not data:
             return
@@ -138,7 +139,7 @@ class BlockingConnection:
         except TimeoutError:
             raise send_timed_out(self.where, timeout) from None
         except (OSError, ValueError):
-            self._eof = True
+            self._broken = True  # not the end of reading: a 421 sent before the close may still be there
             raise server_closed() from None
 
     # ---- receive ----------------------------------------------------------------------------
