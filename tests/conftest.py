@@ -25,12 +25,11 @@ def aiosmtpd_server(tmp_path):
 
 
 # -- batch mode has two drivers (shell/blocking.py, the default, and the asyncio one): the batch
-# tests of these modules run on both, the driver chosen by SMTP_SHELL_DRIVER (inherited by every
-# process a test starts). A test that drives the REPL in a pty (pexpect) runs once: it has one driver.
+# tests of these modules (those whose code says "batch") run on both, the driver chosen by
+# SMTP_SHELL_DRIVER (inherited by every process a test starts). A REPL test runs once: it has one driver.
 _BOTH_DRIVERS_MODULES = {
     "test_batch", "test_batch_semantics", "test_bdat_postfix", "test_teaching", "test_hostile_server",
     "test_our_input", "test_hostile_server_limits", "test_secret_paths", "test_record_command", "test_kill",
-    "test_two_drivers",
 }
 
 
@@ -44,8 +43,8 @@ def pytest_generate_tests(metafunc):
         source = inspect.getsource(metafunc.function)
     except (OSError, TypeError):
         source = ""
-    if "pexpect" in source or "spawn" in source:
-        return
+    if "batch" not in source.lower() or "pexpect" in source or "spawn" in source:
+        return  # a REPL test (in a pty or in-process) has one driver
     metafunc.fixturenames.append("batch_driver")
     metafunc.parametrize("batch_driver", ["sync", "async"], indirect=True)
 

@@ -145,11 +145,11 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
             message = driver.core.model.message
             if size < COALESCE and reader.buffered() and message is not None and not message.in_headers:
                 continue  # past the headers, more body lines are already here: send them together
-            await driver.send_body(body)
+            await _flush(driver, body)
             body, size = [], 0
             continue
         if body:
-            await driver.send_body(body)
+            await _flush(driver, body)
             body, size = [], 0
         if route.action == "refuse":
             driver.fail(route.note)
@@ -175,12 +175,12 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
         if driver.exit_status == ExitStatus.TIMEOUT:
             break
         practice = driver.options.practice
-        if not practice and _is_data_command(route.text) and event is not None and driver.core.state is not State.DATA:
+        if not practice and _is_data_command(route.text) and event is not None and event.state_after is not State.DATA:
             await _skip_message(driver, reader)
         if await _stopped(shell):
             return
-    if body and driver.connected:
-        await driver.send_body(body)
+    if body:
+        await _flush(driver, body)
     if driver.exit_status == ExitStatus.TIMEOUT:
         await driver.disconnect(quiet=True)  # a stuck server: waiting again (or for QUIT) only repeats the timeout
     elif not shell.leaving:
@@ -193,6 +193,14 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
             await driver.disconnect(quiet=True)
         else:
             await driver.quit()
+
+
+async def _flush(driver: SessionDriver, body: list[str]) -> None:
+    """Send the DATA lines held for one write, unless the connection ended meanwhile: then they
+    are part of "the rest of the input", which the next line (or the end) reports as not sent."""
+    await driver.catch_up()
+    if driver.connected:
+        await driver.send_body(body)
 
 
 async def _stopped(shell: ShellContext) -> bool:

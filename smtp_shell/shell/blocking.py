@@ -9,7 +9,7 @@ driven by `run_now` (one `coro.send(None)`): no loop, no reading task, no thread
 
 What differs from the asyncio driver is only *when* bytes are read: not by a task as they
 arrive, but when the session waits for a reply (`_wait`), before it sends with nothing in flight
-(`_catch_up`: what has already arrived, a 421 or a close, is acted on first, as the task would
+(`catch_up`: what has already arrived, a 421 or a close, is acted on first, as the task would
 have shown it), and when it settles after a close. Everything shown, recorded, judged and every
 exit status comes from the same `SessionDriver` methods, so both drivers give the same screen
 and the same transcript (tests/shell/test_two_drivers.py compares them; the batch tests run on
@@ -120,7 +120,7 @@ class BlockingDriver(SessionDriver):
             raise ConnectionError("closed")
         return future.result()
 
-    async def _catch_up(self) -> None:
+    async def catch_up(self) -> None:
         if not self.core.model.in_flight_commands:  # else their replies are read at the next wait
             await self._drain_ready()
 

@@ -485,7 +485,7 @@ class SessionDriver:
 
     async def send(self, text: str) -> ReplyEvent | None:
         """Send one typed line; wait for its reply when the protocol says to. Never raises."""
-        await self._catch_up()
+        await self.catch_up()
         if not self._can_send():
             return None
         try:
@@ -524,7 +524,7 @@ class SessionDriver:
     async def send_group(self, texts: list[str]) -> list[ReplyEvent | None]:
         """Pipelining (RFC 2920): send several command lines in ONE write, then match the
         replies to them in order. Returns one reply event (or None) per line."""
-        await self._catch_up()
+        await self.catch_up()
         if not self._can_send():
             return []
         waiters: list[_Waiter] = []
@@ -559,7 +559,7 @@ class SessionDriver:
     async def send_body(self, texts: list[str]) -> int:
         """Several DATA lines (no final dot) shown one by one but written in ONE write: a long
         typed body costs one system call per block, not per line. Returns how many went out."""
-        await self._catch_up()
+        await self.catch_up()
         if not self._can_send():
             return 0
         chunks = []
@@ -578,7 +578,7 @@ class SessionDriver:
 
     async def send_chunk(self, data: bytes) -> ReplyEvent | None:
         """Octets of the BDAT chunk owed, raw; once the chunk is complete, wait for BDAT's reply."""
-        await self._catch_up()
+        await self.catch_up()
         if not self._can_send():
             return None
         try:
@@ -709,5 +709,5 @@ class SessionDriver:
         """The result of `future` within `timeout` (TimeoutError, future left pending)."""
         return await _shielded_wait(future, timeout)
 
-    async def _catch_up(self) -> None:
+    async def catch_up(self) -> None:
         """Before sending: act on what has already arrived (the reading task does it here)."""

@@ -306,3 +306,18 @@ def test_a_message_sent_with_send_file_and_refused_stops_the_session_too(hostile
     result = batch(server, ENVELOPE + f":send {path}\nMAIL FROM:<again@lab.test>\n", tmp_path, timeout=5)
     assert result.returncode == ExitStatus.MESSAGE_REFUSED_5XX, result.stdout
     assert b"MAIL FROM:<again@lab.test>" not in server.lines and server.lines[-1] == b"QUIT"
+
+
+def test_a_close_right_after_354_is_not_called_a_refused_data(hostile, tmp_path):
+    """The 354 came (DATA was accepted) and then the connection closed: the skipped lines are
+    reported as not sent because of the close, never as "DATA was refused"."""
+    async def data(peer, line):
+        await peer.send("354 go ahead")
+        peer.close()
+        return False
+    for _ in range(3):  # when the close is read (with the 354 or after it) varies: the words must not
+        result = batch(hostile(smtp_with(DATA=data)), ENVELOPE + BODY + "NOOP\n", tmp_path, timeout=5)
+        assert_clean(result)
+        assert "DATA was refused" not in result.stdout, result.stdout
+        assert "The server closed the connection during DATA" in result.stdout, result.stdout
+        assert result.returncode == ExitStatus.CONNECTION_LOST, result.stdout
