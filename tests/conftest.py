@@ -30,6 +30,8 @@ def aiosmtpd_server(tmp_path):
 _BOTH_DRIVERS_MODULES = {
     "test_batch", "test_batch_semantics", "test_bdat_postfix", "test_teaching", "test_hostile_server",
     "test_our_input", "test_hostile_server_limits", "test_secret_paths", "test_record_command", "test_kill",
+    "test_feedback", "test_wrong_attempts", "test_profiles", "test_own_client", "test_cli", "test_identity",
+    "test_cli_inprocess",
 }
 
 

@@ -155,6 +155,9 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
             driver.fail(route.note)
             continue
         if route.action == "run":
+            # a :command acts on the session as it stands: the replies to the commands before it
+            # first (`:predict` must not judge an earlier pipelined reply; the same on both drivers)
+            await driver.wait_idle()
             await meta.dispatch(shell, route.text)  # :send FILE, :bdat FILE, :auth ... can fail a transaction too
             if await _stopped(shell):
                 return

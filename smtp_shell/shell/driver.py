@@ -111,6 +111,12 @@ def _tls_facts(info: TLSInfo | None) -> TLSFacts | None:
 
 
 class SessionDriver:
+    """One connection and one protocol core: what is sent, shown, recorded and judged. Its I/O is
+    asyncio (a task reads replies as they arrive); shell/blocking.py's BlockingDriver overrides
+    only the I/O methods at the end of this class, for batch mode."""
+
+    blocking = False  # True for the driver without an event loop (shell/blocking.py)
+
     def __init__(self, options: SessionOptions, renderer: Renderer) -> None:
         self.options = options
         self.renderer = renderer
