@@ -63,11 +63,15 @@ def blocking_batch_session(options: SessionOptions, stdin, console, listeners=()
     driver.listeners.extend(listeners)
     shell = ShellContext(driver, interactive=False)
     try:
-        return run_now(_session(shell, _BlockingLineReader(stdin)))
-    except KeyboardInterrupt:
-        pass
-    run_now(_interrupted(driver))  # a second Ctrl-C stops at once (KeyboardInterrupt: 130)
-    return _status(driver)
+        try:
+            return run_now(_session(shell, _BlockingLineReader(stdin, before_waiting=driver.renderer.flush)))
+        except KeyboardInterrupt:
+            pass
+        run_now(_interrupted(driver))  # a second Ctrl-C stops at once (KeyboardInterrupt: 130)
+        return _status(driver)
+    finally:
+        driver.renderer.holding = False
+        driver.renderer.flush()
 
 
 async def batch_session(options: SessionOptions, stdin, console, listeners=()) -> int:
@@ -324,6 +328,10 @@ class _BlockingLineReader(_Lines):
     """readline() for the blocking driver: reads stdin when it needs a line (a Ctrl-C while it
     waits is a KeyboardInterrupt, which ends the session with QUIT)."""
 
+    def __init__(self, stdin, before_waiting=lambda: None) -> None:
+        super().__init__(stdin)
+        self._before_waiting = before_waiting  # called before a read that may wait (output is flushed)
+
     def buffered(self) -> bool:
         """Is another line already here (no waiting)?"""
         return bool(self.lines)
@@ -331,8 +339,10 @@ class _BlockingLineReader(_Lines):
     async def readline(self) -> str | None:
         """The next line with its LF, or None at the end of input."""
         if self._fd is None:
+            self._before_waiting()
             return self._stdin.readline() or None
         while not self.lines and not self._eof:
+            self._before_waiting()
             try:
                 data = os.read(self._fd, 65536)
             except OSError:

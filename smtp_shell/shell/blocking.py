@@ -79,6 +79,9 @@ class BlockingDriver(SessionDriver):
     def __init__(self, options: SessionOptions, renderer: Renderer) -> None:
         super().__init__(options, renderer)
         self.conn: BlockingConnection | None = None
+        # Plain output is flushed when the program is about to wait (for the server or for input),
+        # not after every line: what is shown is on the screen before each wait, at one write.
+        renderer.holding = True
 
     async def _open(self, host: str, port: int, **kwargs: Any) -> BlockingConnection:
         return await BlockingConnection.open(host, port, **kwargs)
@@ -105,6 +108,7 @@ class BlockingDriver(SessionDriver):
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 return False
+            self.renderer.flush()  # about to wait for the server: everything shown so far goes out first
             try:
                 if not await self._read_once(conn, remaining):
                     return True
