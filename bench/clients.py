@@ -5,6 +5,13 @@ compared with:
     python -m bench.clients smtplib  --port P --file F         smtplib.sendmail of F's bytes
     python -m bench.clients load     --port P --clients C --messages M
                                      C concurrent connections, M messages each; prints JSON
+    python bench/clients.py session PORT CAFILE USER PASSWORD FILE
+                                     the floor of the session rows: a minimal synchronous client
+                                     (socket + ssl) doing EHLO, STARTTLS, EHLO, AUTH PLAIN, MAIL,
+                                     RCPT, DATA (FILE's lines, dot-stuffed), QUIT
+
+The session client is run as a script file (not `-m`), and this module imports only `socket` and
+`sys` at the top, so the floor pays for no package, argparse or asyncio import it does not need.
 
 The load generator is plain asyncio streams, one command at a time per connection (no
 pipelining), the same for every server it is pointed at. It prints
@@ -14,9 +21,6 @@ final dot to the 250}`.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
 import socket
 import sys
 import time
@@ -52,6 +56,46 @@ def noop(port: int, count: int) -> None:
     sock.close()
 
 
+def session(port: int, cafile: str, user: str, password: str, path: str) -> None:
+    """The whole batch session, synchronously, with nothing but socket and ssl."""
+    import ssl
+    from binascii import b2a_base64
+
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    f = sock.makefile("rb")
+
+    def command(line: bytes, expect: bytes) -> None:
+        sock.sendall(line)
+        reply = _read_reply(f)
+        if not reply.startswith(expect):
+            sys.exit(f"{line[:20]!r} answered {reply!r}")
+
+    if not _read_reply(f).startswith(b"220"):
+        sys.exit("no 220 greeting")
+    command(b"EHLO client.test\r\n", b"250")
+    command(b"STARTTLS\r\n", b"220")
+    context = ssl.create_default_context(cafile=cafile)
+    sock = context.wrap_socket(sock, server_hostname="127.0.0.1")
+    f = sock.makefile("rb")
+    command(b"EHLO client.test\r\n", b"250")
+    command(b"AUTH PLAIN " + b2a_base64(b"\0" + user.encode() + b"\0" + password.encode(), newline=False) + b"\r\n",
+            b"235")
+    command(b"MAIL FROM:<student@lab.test>\r\n", b"250")
+    command(b"RCPT TO:<teacher@lab.test>\r\n", b"250")
+    command(b"DATA\r\n", b"354")
+    with open(path, "rb") as fh:
+        text = fh.read()
+    lines = text.replace(b"\r\n", b"\n").split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    body = b"\r\n".join(b"." + ln if ln.startswith(b".") else ln for ln in lines)
+    command(body + b"\r\n.\r\n", b"250")
+    command(b"QUIT\r\n", b"221")
+    print("250 accepted")
+    sock.close()
+
+
 def send_smtplib(port: int, path: str) -> None:
     import smtplib
 
@@ -62,6 +106,8 @@ def send_smtplib(port: int, path: str) -> None:
 
 
 async def _one_client(port: int, messages: int, counts: dict) -> None:
+    import asyncio
+
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
     except OSError:
@@ -109,6 +155,8 @@ async def _one_client(port: int, messages: int, counts: dict) -> None:
 
 
 async def _load(port: int, clients: int, messages: int) -> dict:
+    import asyncio
+
     counts: dict = {"ok": 0, "failed": 0, "latency": []}
     start = time.perf_counter()
     await asyncio.gather(*(_one_client(port, messages, counts) for _ in range(clients)))
@@ -120,6 +168,10 @@ async def _load(port: int, clients: int, messages: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import argparse
+    import asyncio
+    import json
+
     parser = argparse.ArgumentParser(prog="python -m bench.clients")
     parser.add_argument("kind", choices=("noop", "smtplib", "load"))
     parser.add_argument("--port", type=int, required=True)
@@ -137,4 +189,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["session"]:  # the floor: no argparse (see the module's docstring)
+        port, cafile, user, password, path = sys.argv[2:7]
+        session(int(port), cafile, user, password, path)
+    else:
+        main()
