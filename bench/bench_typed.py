@@ -36,7 +36,7 @@ def run(ctx) -> Row:
     body_file.write_text("\n".join(body) + "\n")
     message_file = ctx.work / "typed-message.txt"  # what the raw client sends: the same as ours
     message = [*HEAD, "", *body]
-    message_file.write_text("\n".join(message) + "\n")
+    message_file.write_bytes(("\r\n".join(message) + "\r\n").encode())
     samples = compare(ctx, ctx.reps, server, session_script(message),
                       swaks_cmd(swaks, server, "--body", f"@{body_file}"), raw_client_cmd(server, message_file))
     return row(NAME, f"{OURS}, {lines} lines", BASE, samples, server)

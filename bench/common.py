@@ -190,8 +190,11 @@ class ServerProcess:
         self.stop()
 
 
-def fast_sink(work: Path, env: dict) -> ServerProcess:
-    return ServerProcess([PY, "-m", "bench.servers", "fast"], env, "READY", work / "fast-sink.out")
+def fast_sink(work: Path, env: dict, cert: Path | None = None) -> ServerProcess:
+    """The fast sink; with `cert` (the lab's, its key beside it) it offers STARTTLS."""
+    tls = ["--cert", str(cert), "--key", str(cert.with_name("lab-key.pem"))] if cert else []
+    return ServerProcess([PY, "-m", "bench.servers", "fast", *tls], env, "READY",
+                         work / ("fast-sink-tls.out" if cert else "fast-sink.out"))
 
 
 def aiosmtpd_sink(work: Path, env: dict) -> ServerProcess:

@@ -81,6 +81,8 @@ class TlsAuthPostfix(_base()):  # type: ignore[misc]
             "cyrus_sasl_config_path": sasl, "smtpd_sasl_local_domain": REALM,
             "smtpd_sasl_security_options": "noanonymous", "smtpd_tls_auth_only": "yes",
             "smtpd_recipient_restrictions": "permit_sasl_authenticated, permit_mynetworks, reject",
+            # room for the DATA row's 20 MiB (and a full run's messages) in one instance
+            "message_size_limit": 256 * 2**20, "virtual_mailbox_limit": 256 * 2**20,
         }
         self._postconf("-e", *(f"{k} = {v}" for k, v in settings.items()))
 
