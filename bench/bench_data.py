@@ -77,7 +77,7 @@ def run(ctx) -> Row:
         runs = pair(server.port, b"250 2.0.0 Accepted", cert)
         if on_postfix:
             runs.update({"postfix_" + k: v for k, v in pair(mta.port, mta.accepted, mta.cafile).items()})
-        s = interleaved(ctx.reps, **runs)
+        s = interleaved(ctx.reps, warmup=not ctx.quick, **runs)
         report = server.stop()
     mib = size / 2**20
 

@@ -35,7 +35,7 @@ def run(ctx) -> Row:
             return lambda: timed_run([*base_cmd, "--count", str(count)], ctx.env, cwd=ctx.repo)
 
         async_env = driver_env(ctx.env, "async")
-        s = interleaved(ctx.reps, ours0=ours(0), oursN=ours(n), base0=base(0), baseN=base(n),
+        s = interleaved(ctx.reps, warmup=not ctx.quick, ours0=ours(0), oursN=ours(n), base0=base(0), baseN=base(n),
                         async0=ours(0, async_env), asyncN=ours(n, async_env))
 
     def per_command(name):

@@ -75,6 +75,7 @@ def compare(ctx, reps: int, server, stdin: bytes, swaks: list[str], raw: list[st
     async_env = driver_env(ctx.env, "async")
     return interleaved(
         reps,
+        warmup=not ctx.quick,
         ours=lambda: timed_run(ours_cmd, ctx.env, stdin, check=ok),
         swaks=lambda: timed_run(swaks, ctx.env, check=ok),
         ours_async=lambda: timed_run(ours_cmd, async_env, stdin, check=ok),

@@ -87,10 +87,10 @@ def timed_run(cmd: list[str], env: dict, stdin: bytes | None = None, cwd: Path |
     return elapsed
 
 
-def interleaved(reps: int, **runs) -> dict[str, Sample]:
-    """Run each named callable once per round, alternating, `reps` rounds (after one warm-up round),
-    so a change in machine load hits both sides alike."""
-    for fn in runs.values():
+def interleaved(reps: int, warmup: bool = True, **runs) -> dict[str, Sample]:
+    """Run each named callable once per round, alternating, `reps` rounds (after one warm-up round
+    unless `warmup` is false: --quick), so a change in machine load hits both sides alike."""
+    for fn in runs.values() if warmup else ():
         fn()
     out: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(reps):
