@@ -7,6 +7,9 @@
 
 Everything it starts (servers, clients, smtp-shell itself) runs as its own process on
 127.0.0.1, with an isolated SMTP_SHELL_HOME in a temporary folder that is removed at the end.
+The session rows (batch session, typed body) run against a private Postfix smtpd with STARTTLS
+and AUTH when it can run here (root, postfix, sasl2-bin), else against the lab; each row's note
+names its server (`--session-server lab|postfix` insists on one).
 A row whose tool is missing (swaks, pexpect) is skipped with a note; a row that fails is
 reported as failed and the others still run. Exit status: 0 if every judged target is met
 (or --quick), 1 otherwise.

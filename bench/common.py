@@ -248,9 +248,12 @@ class SessionServers:
             with LabProcess(self.work, self.env, self.work / "cert-mailbox", free_port()):
                 pass
         if self.choice != "lab":
-            from bench.postfix import TlsAuthPostfix, postfix_missing
-
-            reason = postfix_missing()
+            try:
+                from bench.postfix import TlsAuthPostfix, postfix_missing
+            except ImportError as exc:  # tests/support (and pytest) come with a checkout and '.[test]'
+                reason: str | None = f"bench.postfix cannot be imported ({exc})"
+            else:
+                reason = postfix_missing()
             if reason is None:
                 mta = TlsAuthPostfix(cert, cert.with_name("lab-key.pem"), LAB_USER, LAB_PASSWORD)
                 try:

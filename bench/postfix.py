@@ -22,16 +22,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tests.support.postfix import POSTCONF, PostfixServer, missing  # the bench runs from a checkout
+
 SASLPASSWD2 = shutil.which("saslpasswd2") or "/usr/sbin/saslpasswd2"
 REALM = "postfix.test"  # = myhostname of the instance; the user's SASL realm
 
 
 def postfix_missing() -> str | None:
     """Why a private Postfix with TLS and AUTH cannot run here, or None."""
-    try:
-        from tests.support.postfix import missing
-    except ImportError as exc:  # the bench is run from a checkout, where tests/ is importable
-        return f"tests.support.postfix is not importable ({exc})"
     reason = missing()
     if reason:
         return reason
@@ -44,13 +42,7 @@ def postfix_missing() -> str | None:
     return None
 
 
-def _base():
-    from tests.support.postfix import PostfixServer
-
-    return PostfixServer
-
-
-class TlsAuthPostfix(_base()):  # type: ignore[misc]
+class TlsAuthPostfix(PostfixServer):
     def __init__(self, cert: Path, key: Path, user: str, password: str) -> None:
         super().__init__()
         self.cert, self.key, self.user, self.password = cert, key, user, password
@@ -94,7 +86,5 @@ class TlsAuthPostfix(_base()):  # type: ignore[misc]
         return self
 
     def version(self) -> str:
-        from tests.support.postfix import POSTCONF
-
         return subprocess.run([POSTCONF, "-d", "-h", "mail_version"], capture_output=True, text=True,
                               timeout=30).stdout.strip()
