@@ -44,7 +44,8 @@ def bench_env(home: Path) -> dict:
     env.update({"SMTP_SHELL_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200", "TERM": "xterm",
                 "PROMPT_TOOLKIT_NO_CPR": "1"})
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: byte code cached, not compiled at every start
+    env.pop("PYTHONUNBUFFERED", None)         # as in a user's shell: stdout buffered (servers set it themselves)
     env.pop(DRIVER_VAR, None)  # "ours" is the default batch driver; rows ask for the other one by name
     return env
 
