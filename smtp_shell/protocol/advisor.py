@@ -110,8 +110,8 @@ def check_before(session: SessionModel | ClientSession, text: str) -> list[Advic
 
 def hints_after(session: SessionModel | ClientSession, event: object) -> list[Advice]:
     """Hints after a reply event (usually a 4xx/5xx) naming the likely cause."""
-    if not isinstance(event, ReplyEvent):
-        return []
+    if not isinstance(event, ReplyEvent) or event.reply.klass in (2, 3):
+        return []  # every hint is about a 4xx/5xx (tests/protocol/test_hints_by_class.py holds them to it)
     model = _model(session)
     found = [advice for rule in AFTER if (advice := rule(model, event)) is not None]
     if not found and event.kind != "greeting":
