@@ -138,14 +138,14 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
             if not await _chunk_line(driver, line, raw.endswith("\n")):
                 break
             continue
-        where = "password" if driver.core.expects_secret else mode
-        route = meta.route(line, where) if line[:1] == ":" else Route("send", line)
-        if route.action == "send" and mode == "data" and line != "." and driver.connected:
-            if route.note:
+        route = meta.route(line, "password" if driver.core.expects_secret else mode) if line[:1] == ":" else None
+        if (route is None or route.action == "send") and mode == "data" and line != "." and driver.connected:
+            text = line if route is None else route.text  # a message line: the hot path
+            if route is not None and route.note:
                 driver.note(route.note)
-            driver.warn_advice(driver.advise(route.text))
-            body.append(route.text)
-            size += len(route.text) + 2
+            driver.warn_advice(driver.advise(text))
+            body.append(text)
+            size += len(text) + 2
             message = driver.core.model.message
             if size < COALESCE and reader.buffered() and message is not None and not message.in_headers:
                 continue  # past the headers, more body lines are already here: send them together
@@ -155,6 +155,8 @@ async def _run_lines(shell: ShellContext, reader: _LineReader) -> None:
         if body:
             await _flush(driver, body)
             body, size = [], 0
+        if route is None:
+            route = Route("send", line)
         if route.action == "refuse":
             driver.fail(route.note)
             continue
