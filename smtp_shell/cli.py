@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from smtp_shell import __version__
 from smtp_shell.address import format_hostport, parse_hostport
@@ -56,26 +55,7 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
                    help="colours for a dark (default) or light background (also: SMTP_SHELL_THEME)")
 
 
-class _OnlyNamed:
-    """`add_subparsers()` that declares the arguments of the sub-commands `argv` names only: the
-    others are still listed (with their help line, all that `smtp-shell --help` shows of them),
-    and argparse never reaches a sub-command whose name is not in `argv`. Declaring every
-    command's arguments costs ~1.5 ms on every start (batch mode runs in ~100 ms)."""
-
-    class _Undeclared:
-        def add_argument(self, *args, **kwargs) -> None:
-            pass
-
-    def __init__(self, sub, argv) -> None:
-        self.sub, self.named = sub, set(argv)
-
-    def add_parser(self, name: str, **kwargs):
-        p = self.sub.add_parser(name, **kwargs)
-        return p if name in self.named else self._Undeclared()
-
-
-def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The command line; with `argv`, only the sub-commands it names get their arguments."""
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smtp-shell",
         description="Type SMTP by hand over a socket the shell manages; see and understand every reply.",
@@ -83,9 +63,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"smtp-shell {__version__}")
-    sub: Any = parser.add_subparsers(dest="command", metavar="COMMAND")
-    if argv is not None:
-        sub = _OnlyNamed(sub, argv)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("connect", help="open the shell against any SMTP server",
                        description="Open the shell against HOST[:PORT] (default port 25).",
@@ -278,8 +256,7 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
 
 
 def _main(argv: list[str] | None, env: Environment) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(argv)
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version (0) or a usage error (2): argparse has printed why

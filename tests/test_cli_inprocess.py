@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 import sys
 
-import pytest
-
-from smtp_shell.cli import build_parser, main
+from smtp_shell.cli import main
 from smtp_shell.environment import Environment
 
 
@@ -48,29 +46,3 @@ def test_environment_facts():
     assert not env.stdin_isatty and not env.colors
     env.log_error("one sentence")
     assert env.stderr.getvalue() == "smtp-shell: one sentence\n"
-
-
-COMMAND_LINES = [
-    [], ["--tls", "--timeout", "3"], ["connect", "127.0.0.1:25", "--batch", "--no-color"], ["connect", "lab"],
-    ["lab", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0"], ["mailbox", "show", "x"], ["explain", "550"],
-    ["replay", "f.jsonl", "--no-timing"], ["export", "f.jsonl", "--format", "html"], ["report", "dir"],
-    ["diff", "a", "b"], ["lesson", "2"], ["check-client", "--json"], ["connect"], ["lab", "--bogus"], ["nope"],
-]
-
-
-def test_the_parser_declares_only_the_named_command_and_parses_the_same(capsys):
-    """`build_parser(argv)` skips declaring the other sub-commands' arguments (start-up time):
-    every command line parses to the same result, and every --help and usage error reads the same."""
-    def outcome(parser, argv):
-        try:
-            return ("ok", vars(parser.parse_args(argv)))
-        except SystemExit as exc:
-            out = capsys.readouterr()
-            return ("exit", exc.code, out.out, out.err)
-
-    names = ["connect", "lab", "mailbox", "explain", "replay", "export", "report", "diff", "lesson", "check-client"]
-    for argv in [*COMMAND_LINES, ["--help"], *([name, "--help"] for name in names)]:
-        assert outcome(build_parser(argv), argv) == outcome(build_parser(), argv), argv
-    with pytest.raises(SystemExit):
-        build_parser(["--help"]).parse_args(["--help"])
-    assert "check-client" in capsys.readouterr().out
