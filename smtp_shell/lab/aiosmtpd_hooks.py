@@ -81,14 +81,15 @@ class HookedSMTP(SMTP):
         """Read one line the client sent, outside the command loop (used while dropping DATA)."""
         return bytes(await asyncio.wait_for(self._reader.readuntil(b"\r\n"), timeout=timeout))
 
-    async def read_data_piece(self) -> bytes:
-        """The next piece of message text after 354: a whole line with its CRLF, or, for a line
-        longer than the reader's limit, only what is buffered of it (the caller decides what to
-        keep; aiosmtpd's own DATA keeps every piece of an over-long line until it ends)."""
+    async def read_data_block(self, separator: bytes) -> bytes:
+        """The next block of message text after 354: everything the reader holds up to and
+        including the first `separator`, or, when that is further than the reader's limit (or
+        not there yet), as much as it holds without cutting a possible `separator` in two (the
+        caller decides what to keep; lab/limits.py DataScanner)."""
         try:
-            return bytes(await self._reader.readuntil(b"\r\n"))
+            return await self._reader.readuntil(separator)
         except asyncio.LimitOverrunError as exc:
-            return bytes(await self._reader.read(exc.consumed))
+            return await self._reader.read(exc.consumed)
 
     async def call_data_hook(self) -> str | None:
         """The handler's `handle_DATA` reply for the envelope as it stands (None: no such hook)."""
