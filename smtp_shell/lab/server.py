@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import ssl
 import threading
@@ -225,6 +226,7 @@ class LabServer:
             loop.close()
             ready.set()
             return
+        gc.freeze()  # what start-up made lives as long as the server: keep it out of every full collection
         ready.set()
         try:
             loop.run_forever()
