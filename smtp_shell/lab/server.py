@@ -21,6 +21,7 @@ from pathlib import Path
 
 from smtp_shell import paths
 from smtp_shell.address import format_hostport
+from smtp_shell.lab import sessionlog
 from smtp_shell.lab.accounts import Accounts
 from smtp_shell.lab.certificate import ensure_lab_certificate
 from smtp_shell.lab.faults import Faults
@@ -234,6 +235,7 @@ class LabServer:
             loop.run_until_complete(self._shutdown())
             loop.run_until_complete(loop.shutdown_default_executor())
             self._mailbox.close()  # finish queued writes, stop the writer thread
+            sessionlog.drain()     # and the session logs' last lines
             loop.close()
 
     async def _shutdown(self) -> None:
