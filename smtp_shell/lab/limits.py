@@ -10,7 +10,8 @@ able to exhaust memory, disk, connection slots or the accounts of the others
 - `AuthThrottle`: failed logins counted across connections, per client address and per account,
   in a sliding window: guesses are slowed down, then refused outright for a while (the correct
   password included), so spreading guesses over many connections gains nothing.
-- `too_many_from`: connections per client address, so one machine cannot take every slot.
+- `MAX_PER_ADDRESS`: connections per client address (counted in `LabContext.per_address`), so one
+  machine cannot take every slot.
 
 The aiosmtpd internals the DATA reader needs are reached through `aiosmtpd_hooks.HookedSMTP`.
 """
@@ -72,14 +73,6 @@ class AuthThrottle:
                 if key[1]:
                     times = self._failures.setdefault(key, collections.deque(maxlen=AUTH_LOCK_AFTER * 4))
                     times.append(now)
-
-
-def too_many_from(sessions, peer, limit: int = MAX_PER_ADDRESS) -> bool:
-    """Are there already `limit` connections from `peer`'s address?"""
-    if not peer:
-        return False
-    host = peer[0]
-    return sum(1 for s in sessions if s.session is not None and s.session.peer and s.session.peer[0] == host) >= limit
 
 
 END_OF_DATA = b".\r\n"  # what the reader reads up to: a lone dot ends the message when a CR LF precedes it
