@@ -315,20 +315,41 @@ def _create(path: Path | None, directory: Path) -> TextIO:
 
 
 class _Writer:
-    """The one thread that creates, writes and closes session log files, in the order handed over."""
+    """The one thread that creates, writes and closes session log files, in the order handed over.
+    Inside an event loop, what is handed over waits HAND_OVER_DELAY seconds and goes to the
+    thread together (one wake-up of the thread for many sessions, not one each)."""
+
+    HAND_OVER_DELAY = 0.05
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._waiting: list[tuple[SessionLog, str, bool]] = []
+        self._scheduled = False
 
     def put(self, log: SessionLog, text: str, close: bool) -> None:
+        with self._lock:
+            self._waiting.append((log, text, close))
+            if self._scheduled:
+                return
+            self._scheduled = True
+        try:
+            asyncio.get_running_loop().call_later(self.HAND_OVER_DELAY, self._hand_over)
+        except RuntimeError:  # not in a loop: at once
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        with self._lock:
+            waiting, self._waiting, self._scheduled = self._waiting, [], False
+        if not waiting:
+            return
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._run, name="smtp-shell-lab-logs", daemon=True)
                     self._thread.start()
-        self._queue.put((log, text, close))
+        self._queue.put(waiting)
 
     def _run(self) -> None:
         while True:
@@ -336,11 +357,12 @@ class _Writer:
             if isinstance(item, threading.Event):
                 item.set()
                 continue
-            log, text, close = item
-            log._file_write(text, close)
+            for log, text, close in item:
+                log._file_write(text, close)
 
     def drain(self, timeout: float = 10.0) -> None:
-        """Wait until everything handed over so far is written."""
+        """Wait until everything handed over so far is written (what waits is handed over now)."""
+        self._hand_over()
         if self._thread is None:
             return
         done = threading.Event()
