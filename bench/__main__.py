@@ -7,6 +7,9 @@
 
 Everything it starts (servers, clients, smtp-shell itself) runs as its own process on
 127.0.0.1, with an isolated SMTP_SHELL_HOME in a temporary folder that is removed at the end.
+The session rows (batch session, typed body) run against a private Postfix smtpd with STARTTLS
+and AUTH when it can run here (root, postfix, sasl2-bin), else against the lab; each row's note
+names its server (`--session-server lab|postfix` insists on one).
 A row whose tool is missing (swaks, pexpect) is skipped with a note; a row that fails is
 reported as failed and the others still run. Exit status: 0 if every judged target is met
 (or --quick), 1 otherwise.
@@ -25,11 +28,22 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import bench_data, bench_lab, bench_memory, bench_noop, bench_session, bench_startup, bench_transcript, bench_web
-from bench.common import REPO, LabProcess, Row, bench_env, free_port, make_workdir
+from bench import (
+    bench_data,
+    bench_lab,
+    bench_memory,
+    bench_noop,
+    bench_session,
+    bench_startup,
+    bench_transcript,
+    bench_typed,
+    bench_web,
+)
+from bench.common import REPO, LabProcess, Row, SessionServers, bench_env, free_port, make_workdir
 
 ROWS = {
     "session": bench_session,
+    "typed": bench_typed,
     "startup": bench_startup,
     "noop": bench_noop,
     "data": bench_data,
@@ -55,19 +69,22 @@ class Context:
     clients: int
     messages: int
     transcript_events: tuple[int, int]
+    typed_lines: int
+    servers: SessionServers  # the session rows' server (Postfix smtpd, else the lab), started once
 
 
 def make_context(args, work: Path) -> Context:
     home = work / "home"
     home.mkdir()
     env = bench_env(home)
+    servers = SessionServers(work, env, args.session_server)
     if args.quick:
         return Context(work, env, REPO, True, 1, 1, 1, noops=20, data_bytes=256 * 1024, memory_bytes=2 * 2**20,
-                       clients=4, messages=2, transcript_events=(100, 1000))
+                       clients=4, messages=2, transcript_events=(100, 1000), typed_lines=200, servers=servers)
     reps = args.reps or 5
     return Context(work, env, REPO, False, reps, max(reps * 2, 10), max(reps // 2, 3), noops=1000,
                    data_bytes=20 * 2**20, memory_bytes=200 * 2**20, clients=100, messages=20,
-                   transcript_events=(10_000, 100_000))
+                   transcript_events=(10_000, 100_000), typed_lines=20_000, servers=servers)
 
 
 def machine() -> dict:
@@ -117,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None,
                         help="write the results here (default bench/results.json; --quick: nowhere)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary work folder")
+    parser.add_argument("--session-server", choices=("auto", "postfix", "lab"), default="auto",
+                        help="server of the session rows: Postfix smtpd with STARTTLS+AUTH when it can run "
+                             "here, else the lab (auto); or insist on one")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(ROWS)
     unknown = [n for n in names if n not in ROWS]
@@ -146,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{time.perf_counter() - t0:.1f} s: " + "; ".join(
                 f"{r.name} {fmt_ratio(r)} ({verdict(r, args.quick)})" for r in got), flush=True)
     finally:
+        ctx.servers.close()
         if args.keep:
             print(f"work folder kept: {work}")
         else:

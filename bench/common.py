@@ -27,6 +27,7 @@ from pathlib import Path
 PY = sys.executable
 REPO = Path(__file__).resolve().parent.parent
 LAB_USER, LAB_PASSWORD = "student", "lab-password"
+DRIVER_VAR = "SMTP_SHELL_DRIVER"  # sync|async: which batch driver `smtp-shell connect --batch` uses
 
 
 def smtp_shell_cmd() -> list[str]:
@@ -43,8 +44,15 @@ def bench_env(home: Path) -> dict:
     env.update({"SMTP_SHELL_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200", "TERM": "xterm",
                 "PROMPT_TOOLKIT_NO_CPR": "1"})
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: byte code cached, not compiled at every start
+    env.pop("PYTHONUNBUFFERED", None)         # as in a user's shell: stdout buffered (servers set it themselves)
+    env.pop(DRIVER_VAR, None)  # "ours" is the default batch driver; rows ask for the other one by name
     return env
+
+
+def driver_env(env: dict, driver: str) -> dict:
+    """`env` with the batch driver chosen explicitly (ignored by versions with only one driver)."""
+    return {**env, DRIVER_VAR: driver}
 
 
 # ---- statistics -----------------------------------------------------------------------------
@@ -80,10 +88,10 @@ def timed_run(cmd: list[str], env: dict, stdin: bytes | None = None, cwd: Path |
     return elapsed
 
 
-def interleaved(reps: int, **runs) -> dict[str, Sample]:
-    """Run each named callable once per round, alternating, `reps` rounds (after one warm-up round),
-    so a change in machine load hits both sides alike."""
-    for fn in runs.values():
+def interleaved(reps: int, warmup: bool = True, **runs) -> dict[str, Sample]:
+    """Run each named callable once per round, alternating, `reps` rounds (after one warm-up round
+    unless `warmup` is false: --quick), so a change in machine load hits both sides alike."""
+    for fn in runs.values() if warmup else ():
         fn()
     out: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(reps):
@@ -183,8 +191,11 @@ class ServerProcess:
         self.stop()
 
 
-def fast_sink(work: Path, env: dict) -> ServerProcess:
-    return ServerProcess([PY, "-m", "bench.servers", "fast"], env, "READY", work / "fast-sink.out")
+def fast_sink(work: Path, env: dict, cert: Path | None = None) -> ServerProcess:
+    """The fast sink; with `cert` (the lab's, its key beside it) it offers STARTTLS."""
+    tls = ["--cert", str(cert), "--key", str(cert.with_name("lab-key.pem"))] if cert else []
+    return ServerProcess([PY, "-m", "bench.servers", "fast", *tls], env, "READY",
+                         work / ("fast-sink-tls.out" if cert else "fast-sink.out"))
 
 
 def aiosmtpd_sink(work: Path, env: dict) -> ServerProcess:
@@ -206,6 +217,68 @@ class LabProcess(ServerProcess):
 
     def saved(self) -> int:
         return sum(1 for p in self.mailbox.rglob("*.eml") if not p.name.startswith("."))
+
+
+@dataclass
+class SessionServer:
+    """The server of the session rows (STARTTLS with a certificate verified against `cafile`, AUTH
+    with LAB_USER/LAB_PASSWORD): Postfix's smtpd when it can run here, else the lab."""
+    name: str          # said in the row's note
+    port: int
+    cafile: Path
+    accepted: bytes    # in the client's output once the message was accepted
+
+
+class SessionServers:
+    """Started on first use, shared by the rows, stopped by `close()`. `choice`: auto|postfix|lab."""
+
+    def __init__(self, work: Path, env: dict, choice: str = "auto") -> None:
+        self.work, self.env, self.choice = work, env, choice
+        self.server: SessionServer | None = None
+        self.why_not_postfix = ""
+        self._running: list = []
+
+    def get(self) -> SessionServer:
+        if self.server is None:
+            self.server = self._start()
+        return self.server
+
+    def _start(self) -> SessionServer:
+        cert = Path(self.env["SMTP_SHELL_HOME"]) / "lab" / "lab-cert.pem"
+        if not cert.exists():  # the lab makes its certificate on first start; Postfix uses the same pair
+            with LabProcess(self.work, self.env, self.work / "cert-mailbox", free_port()):
+                pass
+        if self.choice != "lab":
+            try:
+                from bench.postfix import TlsAuthPostfix, postfix_missing
+            except ImportError as exc:  # tests/support (and pytest) come with a checkout and '.[test]'
+                reason: str | None = f"bench.postfix cannot be imported ({exc})"
+            else:
+                reason = postfix_missing()
+            if reason is None:
+                mta = TlsAuthPostfix(cert, cert.with_name("lab-key.pem"), LAB_USER, LAB_PASSWORD)
+                try:
+                    mta.start()
+                except Exception as exc:  # any failure: say why, fall back to the lab
+                    mta.stop()
+                    reason = f"Postfix did not start: {exc}"[:200]
+                else:
+                    self._running.append(mta)
+                    return SessionServer(f"Postfix smtpd {mta.version()} (STARTTLS, AUTH via Cyrus sasldb)",
+                                         mta.port, cert, b"250 2.0.0 Ok: queued")
+            if self.choice == "postfix":
+                raise BenchError(f"--session-server postfix: {reason}")
+            self.why_not_postfix = reason
+        lab = LabProcess(self.work, self.env, self.work / "session-mailbox", free_port()).start()
+        self._running.append(lab)
+        return SessionServer("the lab server (smtp-shell lab)" + (
+            f"; not Postfix: {self.why_not_postfix}" if self.why_not_postfix else ""),
+            lab.port, lab.cert, b"250 2.6.0")
+
+    def close(self) -> None:
+        for server in self._running:
+            server.stop()
+        self._running = []
 
 
 def free_port() -> int:

@@ -1,6 +1,7 @@
 """The servers the benchmarks talk to, each run as its own process on 127.0.0.1.
 
     python -m bench.servers fast  --port P    a minimal, fast SMTP sink (threads, bulk DATA scan)
+           [--cert CERT --key KEY]            ... offering STARTTLS with that certificate
     python -m bench.servers sink  --port P    plain aiosmtpd with a counting `Sink` handler
 
 Each prints `READY <port>` on stdout once it listens, and on SIGTERM (or SIGINT) prints one
@@ -41,8 +42,9 @@ class _Stats:
                 self.sizes.append(size)
 
 
-def _serve_fast_conn(conn: socket.socket, stats: _Stats) -> None:
-    """One connection: greeting, line commands, DATA scanned in bulk. No AUTH, no TLS."""
+def _serve_fast_conn(conn: socket.socket, stats: _Stats, tls=None) -> None:
+    """One connection: greeting, line commands, DATA scanned in bulk; STARTTLS when `tls` (an
+    `ssl.SSLContext`) is given. No AUTH."""
     buf = bytearray()
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -90,7 +92,11 @@ def _serve_fast_conn(conn: socket.socket, stats: _Stats) -> None:
                 return
             verb = line[:4].upper()
             if verb in (b"EHLO",):
-                conn.sendall(b"250-bench.fast\r\n250-8BITMIME\r\n250-PIPELINING\r\n250 SMTPUTF8\r\n")
+                offer = b"250-STARTTLS\r\n" if tls is not None and not isinstance(conn, tls.sslsocket_class) else b""
+                conn.sendall(b"250-bench.fast\r\n250-8BITMIME\r\n250-PIPELINING\r\n" + offer + b"250 SMTPUTF8\r\n")
+            elif verb == b"STAR" and tls is not None and not buf:
+                conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+                conn = tls.wrap_socket(conn, server_side=True)
             elif verb == b"HELO":
                 conn.sendall(b"250 bench.fast\r\n")
             elif verb == b"MAIL":
@@ -117,7 +123,13 @@ def _serve_fast_conn(conn: socket.socket, stats: _Stats) -> None:
         conn.close()
 
 
-def run_fast(port: int) -> None:
+def run_fast(port: int, cert: str | None = None, key: str | None = None) -> None:
+    tls = None
+    if cert:
+        import ssl
+
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(cert, key)
     stats = _Stats()
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -127,7 +139,7 @@ def run_fast(port: int) -> None:
     print(f"READY {srv.getsockname()[1]}", flush=True)
     while True:
         conn, _ = srv.accept()
-        threading.Thread(target=_serve_fast_conn, args=(conn, stats), daemon=True).start()
+        threading.Thread(target=_serve_fast_conn, args=(conn, stats, tls), daemon=True).start()
 
 
 def run_sink(port: int) -> None:
@@ -177,8 +189,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.servers")
     parser.add_argument("kind", choices=("fast", "sink"))
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--cert", help="fast: offer STARTTLS with this certificate (PEM)")
+    parser.add_argument("--key", help="fast: the certificate's private key (PEM)")
     args = parser.parse_args(argv)
-    {"fast": run_fast, "sink": run_sink}[args.kind](args.port)
+    if args.kind == "fast":
+        run_fast(args.port, args.cert, args.key)
+    else:
+        run_sink(args.port)
 
 
 if __name__ == "__main__":

@@ -137,17 +137,22 @@ class Renderer:
     @contextlib.contextmanager
     def held(self):
         """Draw many lines with one flush at the end (a long message body in batch mode)."""
-        self.holding = True
+        previous, self.holding = self.holding, True
         try:
             yield
         finally:
-            self.holding = False
-            file = self._direct()
-            if file is not None and not self.output_closed:
-                try:
-                    file.flush()
-                except OSError as exc:
-                    self._closed_under_us(exc)
+            self.holding = previous
+            if not previous:
+                self.flush()
+
+    def flush(self) -> None:
+        """Push out what plain output holds (before the program waits: for the server, for input)."""
+        file = self._direct()
+        if file is not None and not self.output_closed:
+            try:
+                file.flush()
+            except OSError as exc:
+                self._closed_under_us(exc)
 
     def _closed_under_us(self, exc: OSError) -> None:
         """stdout went away (a reader like `head` exited): stop drawing, quietly, for good. The

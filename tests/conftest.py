@@ -24,6 +24,41 @@ def aiosmtpd_server(tmp_path):
     server.stop()
 
 
+# -- batch mode has two drivers (shell/blocking.py, the default, and the asyncio one): the batch
+# tests of these modules (those whose code says "batch") run on both, the driver chosen by
+# SMTP_SHELL_DRIVER (inherited by every process a test starts). A REPL test runs once: it has one driver.
+_BOTH_DRIVERS_MODULES = {
+    "test_batch", "test_batch_semantics", "test_bdat_postfix", "test_teaching", "test_hostile_server",
+    "test_our_input", "test_hostile_server_limits", "test_secret_paths", "test_record_command", "test_kill",
+    "test_feedback", "test_wrong_attempts", "test_profiles", "test_own_client", "test_cli", "test_identity",
+    "test_cli_inprocess",
+}
+
+
+def pytest_generate_tests(metafunc):
+    import inspect
+
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if module not in _BOTH_DRIVERS_MODULES or "batch_driver" in metafunc.fixturenames:
+        return
+    try:
+        source = inspect.getsource(metafunc.function)
+    except (OSError, TypeError):
+        source = ""
+    if "batch" not in source.lower() or "pexpect" in source or "spawn" in source:
+        return  # a REPL test (in a pty or in-process) has one driver
+    metafunc.fixturenames.append("batch_driver")
+    metafunc.parametrize("batch_driver", ["sync", "async"], indirect=True)
+
+
+@pytest.fixture
+def batch_driver(request, monkeypatch):
+    """The batch driver this test runs on ("sync" unless parametrized)."""
+    name = getattr(request, "param", "sync")
+    monkeypatch.setenv("SMTP_SHELL_DRIVER", name)
+    return name
+
+
 # -- markers: `pytest -m "not slow"` is the quick loop -------------------------------------------
 # Marked by rule rather than by hand, so a new test is marked the day it is written:
 # `pty`: the test drives a real terminal (its code spawns one with pexpect, or its module is *_pty);

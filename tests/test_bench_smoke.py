@@ -23,7 +23,7 @@ def test_bench_runner_quick(tmp_path):
     assert results["quick"] is True
     rows = results["rows"]
     names = " ".join(r["name"] for r in rows)
-    for expected in ("batch session", "first prompt", "NOOP", "DATA", "memory", "lab server", "replay", "export"):
+    for expected in ("batch session", "typed body", "first prompt", "NOOP", "DATA", "memory", "lab server", "replay", "export"):
         assert expected in names
     for row in rows:
         assert not row["note"].startswith("FAILED"), row

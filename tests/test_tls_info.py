@@ -17,7 +17,8 @@ import pytest
 
 from smtp_shell import transport
 from smtp_shell.lab.certificate import write_pair
-from smtp_shell.transport import Connection, TLSSettings
+from smtp_shell.transport import TLSSettings
+from smtp_shell.transport.aio import Connection
 from tests.certs import make_test_certs, server_context
 
 pytestmark = pytest.mark.timeout(30)

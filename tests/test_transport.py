@@ -19,14 +19,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smtp_shell.transport import (
-    READ_HIGH_WATER,
-    Connection,
     ErrorKind,
     TLSSettings,
     TransportError,
     looks_like_tls,
     silence_hint,
 )
+from smtp_shell.transport.aio import READ_HIGH_WATER, Connection
 from tests.certs import make_test_certs, server_context
 
 HOST = "127.0.0.1"

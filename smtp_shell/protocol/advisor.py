@@ -20,7 +20,7 @@ import binascii
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from smtp_shell.protocol import sasl
 from smtp_shell.protocol.capabilities import Capabilities
@@ -64,13 +64,14 @@ _ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender", "
                               "resent-cc", "resent-bcc", "resent-sender"})
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
+    """The line a before-rule judges (immutable; a tuple, made once per typed or body line)."""
+
     text: str
     mode: str                       # "command" | "data" | "auth"
     state: State                    # the state once the commands still in flight succeed
-    command: Command | None = None  # command mode only
-    data: MessageSoFar = field(default_factory=MessageSoFar)  # data mode: the message sent before this line
+    command: Command | None         # command mode only
+    data: MessageSoFar              # data mode: the message sent before this line
 
     @property
     def verb(self) -> str:
@@ -109,8 +110,8 @@ def check_before(session: SessionModel | ClientSession, text: str) -> list[Advic
 
 def hints_after(session: SessionModel | ClientSession, event: object) -> list[Advice]:
     """Hints after a reply event (usually a 4xx/5xx) naming the likely cause."""
-    if not isinstance(event, ReplyEvent):
-        return []
+    if not isinstance(event, ReplyEvent) or event.reply.klass in (2, 3):
+        return []  # every hint is about a 4xx/5xx (tests/protocol/test_hints_by_class.py holds them to it)
     model = _model(session)
     found = [advice for rule in AFTER if (advice := rule(model, event)) is not None]
     if not found and event.kind != "greeting":

@@ -145,12 +145,13 @@ class ClientSession:
         if self.state is State.TLS_PENDING:
             raise LocalProtocolError("TLS is being started, so nothing was sent.",
                                      "Wait for the handshake to finish, then EHLO again.")
-        if self.mode == "bdat":
+        mode = self.model.mode
+        if mode == "bdat":
             raise LocalProtocolError(f"A BDAT chunk is being sent: {self.chunk_remaining} more octets are owed first.",
                                      "Type the rest of the chunk; the server reads exactly the octets BDAT announced.")
-        if self.mode == "data":
+        if mode == "data":
             out = self._data_line(text)
-        elif self.mode == "auth":
+        elif mode == "auth":
             out = self._auth_line(text)
         else:
             out = self._command_line(text)

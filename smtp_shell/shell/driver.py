@@ -10,9 +10,9 @@ is read. Listeners (the transcript recorder, lessons) see every event the screen
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from smtp_shell.protocol import advisor
 from smtp_shell.protocol.commands import Command
@@ -26,7 +26,13 @@ from smtp_shell.protocol.states import State
 from smtp_shell.render import Renderer
 from smtp_shell.shell.options import SessionOptions
 from smtp_shell.status import ExitStatus
-from smtp_shell.transport import Connection, ErrorKind, TLSInfo, TLSSettings, TransportError, seconds_text, silence_hint
+from smtp_shell.transport import ErrorKind, TLSInfo, TLSSettings, TransportError, seconds_text, silence_hint
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from smtp_shell.transport.aio import Connection
+    from smtp_shell.transport.blocking import BlockingConnection
 
 _EXIT_FOR_KIND = {
     ErrorKind.TIMEOUT: ExitStatus.TIMEOUT,
@@ -69,6 +75,8 @@ async def _shielded_wait(future: asyncio.Future, timeout: float | None):
     turns (one waker future instead of a shield and a wait_for per reply): the result, or
     asyncio.TimeoutError with `future` left pending, never cancelled."""
     if not future.done():
+        import asyncio
+
         loop = asyncio.get_running_loop()
         waker = loop.create_future()
 
@@ -94,7 +102,7 @@ class _Waiter:
 
     seq: int
     verb: str
-    future: asyncio.Future[ReplyEvent]
+    future: Any  # an asyncio.Future[ReplyEvent], or shell/blocking.py's plain future
 
 
 def _tls_facts(info: TLSInfo | None) -> TLSFacts | None:
@@ -103,21 +111,27 @@ def _tls_facts(info: TLSInfo | None) -> TLSFacts | None:
 
 
 class SessionDriver:
+    """One connection and one protocol core: what is sent, shown, recorded and judged. Its I/O is
+    asyncio (a task reads replies as they arrive); shell/blocking.py's BlockingDriver overrides
+    only the I/O methods at the end of this class, for batch mode."""
+
+    blocking = False  # True for the driver without an event loop (shell/blocking.py)
+
     def __init__(self, options: SessionOptions, renderer: Renderer) -> None:
         self.options = options
         self.renderer = renderer
         self.core = ClientSession()
-        self.conn: Connection | None = None
+        self.conn: Connection | BlockingConnection | None = None
         self.listeners: list[Listener] = []
         self.exit_status = ExitStatus.OK
         self.saw_5xx = False
         self.target = options.target
-        self._reader: asyncio.Task | None = None
+        self._reader: asyncio.Task | None = None  # the asyncio driver's reading task
         # The commands awaiting replies are the session model's (`core.model.in_flight_commands`);
         # the driver only keeps where each reply is awaited, by the model's number for it.
         self._waiters: dict[int, _Waiter] = {}
-        self._greeting: asyncio.Future | None = None
-        self._upgrade_done: asyncio.Future | None = None
+        self._greeting: Any = None       # a future (see _new_future) for the greeting
+        self._upgrade_done: Any = None   # a future: the STARTTLS upgrade is over
         self._annotate_replies = 0
         self._shown_as: dict[int, str] = {}  # id(command) -> how a masked pipelined line was shown
         self._last_sent: Command | None = None  # the command of the last line put on the wire
@@ -224,7 +238,7 @@ class SessionDriver:
     def connected(self) -> bool:
         return self.conn is not None and not self.conn.closed and self.core.state not in (State.DISCONNECTED, State.CLOSED)
 
-    def _connection(self) -> Connection:
+    def _connection(self) -> Connection | BlockingConnection:
         """The open connection; a TransportError (as a hang-up would give) if there is none."""
         if self.conn is None:
             raise TransportError(ErrorKind.CLOSED, "Not connected to a server; use :reconnect to start a new session.")
@@ -242,8 +256,8 @@ class SessionDriver:
             self.warn("certificate verification is OFF (--insecure): anyone between you and the server could read and change this session")
         self.note(f"connecting to {self.target}{' with implicit TLS' if o.implicit_tls else ''} ...")
         try:
-            self.conn = await Connection.open(o.host, o.port, implicit_tls=o.implicit_tls, tls=settings,
-                                              connect_timeout=o.timeout)
+            self.conn = await self._open(o.host, o.port, implicit_tls=o.implicit_tls, tls=settings,
+                                         connect_timeout=o.timeout)
         except TransportError as exc:
             self._fail_transport(exc)
             return False
@@ -254,9 +268,8 @@ class SessionDriver:
         self._each("connected", self.target, o.implicit_tls)
         if self.conn.tls_info is not None:
             self.show("tls_info", self.conn.tls_info)
-        loop = asyncio.get_running_loop()
-        self._greeting = loop.create_future()
-        self._reader = asyncio.create_task(self._read_loop())
+        self._greeting = self._new_future()
+        self._start_reader()
         return True
 
     async def wait_greeting(self) -> bool:
@@ -264,7 +277,7 @@ class SessionDriver:
         if self._greeting is None:
             return False
         try:
-            await _shielded_wait(self._greeting, self.options.timeout)
+            await self._wait(self._greeting, self.options.timeout)
             return True
         except TimeoutError:
             self.fail(silence_hint(self.options.port, self.options.host, self.options.timeout))
@@ -276,13 +289,7 @@ class SessionDriver:
             return False
 
     async def disconnect(self, quiet: bool = False) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            try:
-                await self._reader
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._reader = None
+        await self._stop_reader()
         if self.conn is not None:
             await self.conn.close()
             self.conn = None
@@ -306,19 +313,34 @@ class SessionDriver:
     async def _read_loop(self) -> None:
         conn = self.conn
         assert conn is not None
+        while await self._read_once(conn):
+            pass
+
+    async def _read_once(self, conn: Connection | BlockingConnection, timeout: float | None = None) -> bool:
+        """Receive what arrives (waiting up to `timeout`) and act on it: replies shown and
+        matched, STARTTLS's upgrade done. False once the connection is over (and reported).
+        A receive timeout (only with a `timeout`) is raised as TimeoutError, nothing reported."""
         try:
-            while True:
-                data = await conn.receive(timeout=None)
-                if not data:
-                    self._server_closed()
-                    return
-                self.show_wire("<", data)
-                await self._handle(self.core.receive_data(data))
-                if conn.closed and self.core.state is State.DISCONNECTED:
-                    return  # we closed it ourselves (a failed TLS upgrade), already reported
+            data = await conn.receive(timeout=timeout)
         except TransportError as exc:
-            self._fail_transport(exc)
-            self._server_closed(silent=True)
+            if timeout is not None and exc.kind is ErrorKind.TIMEOUT:
+                raise TimeoutError from None
+            return self._read_failed(exc)
+        return await self._received(conn, data)
+
+    def _read_failed(self, exc: TransportError) -> bool:
+        self._fail_transport(exc)
+        self._server_closed(silent=True)
+        return False
+
+    async def _received(self, conn: Connection | BlockingConnection, data: bytes) -> bool:
+        """Act on bytes from the server (b"": it closed). False once the connection is over."""
+        if not data:
+            self._server_closed()
+            return False
+        self.show_wire("<", data)
+        await self._handle(self.core.receive_data(data))
+        return not (conn.closed and self.core.state is State.DISCONNECTED)  # False: we closed it (failed TLS)
 
     def _server_closed(self, silent: bool = False) -> None:
         state = self.core.state
@@ -400,7 +422,7 @@ class SessionDriver:
         elif event.kind == "response":
             if event.state_after is State.TLS_PENDING:
                 # The typing side must not go on until the upgrade is done (or failed).
-                self._upgrade_done = asyncio.get_running_loop().create_future()
+                self._upgrade_done = self._new_future()
             waiter = self._waiters.pop(event.seq, None) if event.seq is not None else None
             if waiter is not None and not waiter.future.done():
                 waiter.future.set_result(event)
@@ -469,6 +491,7 @@ class SessionDriver:
 
     async def send(self, text: str) -> ReplyEvent | None:
         """Send one typed line; wait for its reply when the protocol says to. Never raises."""
+        await self.catch_up()
         if not self._can_send():
             return None
         try:
@@ -491,8 +514,8 @@ class SessionDriver:
         event = await self.wait_for(waiter)
         if event is not None and event.state_after is State.TLS_PENDING and self._upgrade_done is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(self._upgrade_done), self.options.timeout + 1)
-            except TimeoutError:
+                await self._wait(self._upgrade_done, self.options.timeout + 1)
+            except (TimeoutError, ConnectionError):
                 pass  # the transport reports its own handshake timeout
         return event
 
@@ -500,13 +523,14 @@ class SessionDriver:
         """Where the reply to `out` will arrive, if it gets one (commands, the final dot, AUTH lines)."""
         if out.seq is None:
             return None
-        waiter = _Waiter(out.seq, out.command.verb if out.command else out.kind, asyncio.get_running_loop().create_future())
+        waiter = _Waiter(out.seq, out.command.verb if out.command else out.kind, self._new_future())
         self._waiters[out.seq] = waiter
         return waiter
 
     async def send_group(self, texts: list[str]) -> list[ReplyEvent | None]:
         """Pipelining (RFC 2920): send several command lines in ONE write, then match the
         replies to them in order. Returns one reply event (or None) per line."""
+        await self.catch_up()
         if not self._can_send():
             return []
         waiters: list[_Waiter] = []
@@ -541,6 +565,7 @@ class SessionDriver:
     async def send_body(self, texts: list[str]) -> int:
         """Several DATA lines (no final dot) shown one by one but written in ONE write: a long
         typed body costs one system call per block, not per line. Returns how many went out."""
+        await self.catch_up()
         if not self._can_send():
             return 0
         chunks = []
@@ -559,6 +584,7 @@ class SessionDriver:
 
     async def send_chunk(self, data: bytes) -> ReplyEvent | None:
         """Octets of the BDAT chunk owed, raw; once the chunk is complete, wait for BDAT's reply."""
+        await self.catch_up()
         if not self._can_send():
             return None
         try:
@@ -606,7 +632,7 @@ class SessionDriver:
             await self._connection().send(data)
             return True
         except TransportError as exc:
-            if self._reader is not None and not self._reader.done():
+            if self._reading():
                 await self.settle()  # read to EOF: a 421 before the close is shown before the error
             if exc.kind is not ErrorKind.CLOSED or self.core.state is not State.DISCONNECTED:
                 self._fail_transport(exc)
@@ -614,7 +640,7 @@ class SessionDriver:
 
     async def wait_for(self, waiter: _Waiter) -> ReplyEvent | None:
         try:
-            return await _shielded_wait(waiter.future, self.options.timeout)
+            return await self._wait(waiter.future, self.options.timeout)
         except TimeoutError:
             self.fail(f"No reply to {waiter.verb} within {seconds_text(self.options.timeout)}; "
                       "the server may be slow or stuck: wait, raise --timeout, or use :reconnect.")
@@ -628,6 +654,8 @@ class SessionDriver:
     async def settle(self, timeout: float = 1.0) -> None:
         """Give the reader a moment to report a connection that has just ended (before saying more)."""
         if self._reader is not None and not self._reader.done():
+            import asyncio
+
             await asyncio.wait({self._reader}, timeout=timeout)
 
     async def wait_idle(self) -> None:
@@ -642,9 +670,50 @@ class SessionDriver:
         """Leave politely: QUIT if connected, then close."""
         if self.connected and self.core.state is not State.DATA and not self.quit_sent:
             await self.send("QUIT")
-        if self._reader is not None and not self._reader.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(self._reader), 2.0)
-            except (TimeoutError, Exception):
-                pass
+        await self.settle(2.0)  # the server's close (after its 221) is read and reported
         await self.disconnect(quiet=True)
+
+    async def within(self, work: Any, timeout: float) -> None:
+        """Run `work` (a coroutine of this driver), giving up after `timeout` seconds: TimeoutError."""
+        import asyncio
+
+        await asyncio.wait_for(work, timeout)
+
+    # -- the I/O this driver waits on: asyncio, a reading task delivering replies as they
+    # arrive (the REPL's way). shell/blocking.py overrides exactly these for batch mode.
+    async def _open(self, host: str, port: int, **kwargs: Any) -> Connection | BlockingConnection:
+        from smtp_shell.transport.aio import Connection
+
+        return await Connection.open(host, port, **kwargs)
+
+    def _new_future(self) -> Any:
+        import asyncio
+
+        return asyncio.get_running_loop().create_future()
+
+    def _start_reader(self) -> None:
+        import asyncio
+
+        self._reader = asyncio.create_task(self._read_loop())
+
+    async def _stop_reader(self) -> None:
+        if self._reader is not None:
+            import asyncio
+
+            self._reader.cancel()
+            try:
+                await self._reader
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._reader = None
+
+    def _reading(self) -> bool:
+        """Is something still reading the connection (so settle() can learn more)?"""
+        return self._reader is not None and not self._reader.done()
+
+    async def _wait(self, future: Any, timeout: float | None) -> Any:
+        """The result of `future` within `timeout` (TimeoutError, future left pending)."""
+        return await _shielded_wait(future, timeout)
+
+    async def catch_up(self) -> None:
+        """Before sending: act on what has already arrived (the reading task does it here)."""

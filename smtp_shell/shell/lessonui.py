@@ -172,7 +172,6 @@ RUN_LINES = 200      # lines of its output shown
 @meta("run", ":run PROGRAM [ARGS]", "run your own client program against this server (it gets SMTP_HOST, SMTP_PORT "
       "and SMTP_CAFILE); its output is shown, then a lesson reads what the lab saw", ":run python3 my_client.py")
 async def _run(shell, args: str) -> None:
-    import asyncio
     import os
     import shlex
     import sys
@@ -191,18 +190,12 @@ async def _run(shell, args: str) -> None:
         env["SMTP_CAFILE"] = str(options.lab_cafile)
     shell.driver.note(f"running {' '.join(argv)} against {options.target} (SMTP_HOST, SMTP_PORT"
                       f"{', SMTP_CAFILE' if options.lab_cafile else ''} are set) ...")
-    try:
-        proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL, env=env,
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    except OSError as exc:
-        raise ValueError(f"Cannot run {argv[0]} ({exc.strerror or exc}).") from None
-    try:
-        output, _ = await asyncio.wait_for(proc.communicate(), RUN_TIMEOUT)
-        ended = f"it exited with status {proc.returncode}"
-    except TimeoutError:
-        proc.kill()
-        output, _ = await proc.communicate()
-        ended = f"it was still running after {RUN_TIMEOUT:.0f} s and was stopped (waiting for a reply that never came?)"
+    if getattr(shell.driver, "blocking", False):  # batch mode's driver: no event loop to wait on
+        output, status = _run_blocking(argv, env)
+    else:
+        output, status = await _run_async(argv, env)
+    ended = (f"it exited with status {status}" if status is not None else
+             f"it was still running after {RUN_TIMEOUT:.0f} s and was stopped (waiting for a reply that never came?)")
     lines = output.decode("utf-8", "replace").splitlines()
     for line in lines[:RUN_LINES]:
         shell.driver.note("│ " + line)
@@ -212,3 +205,39 @@ async def _run(shell, args: str) -> None:
     lesson = shell.lesson or next((x for x in shell.driver.listeners if hasattr(x, "client_ran")), None)
     if lesson is not None:
         lesson.client_ran()
+
+
+async def _run_async(argv: list[str], env: dict[str, str]) -> tuple[bytes, int | None]:
+    """The program's output (stdout and stderr) and exit status; None if stopped after RUN_TIMEOUT."""
+    import asyncio
+
+    try:
+        proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL, env=env,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    except OSError as exc:
+        raise ValueError(f"Cannot run {argv[0]} ({exc.strerror or exc}).") from None
+    try:
+        output, _ = await asyncio.wait_for(proc.communicate(), RUN_TIMEOUT)
+        return output, proc.returncode
+    except TimeoutError:
+        proc.kill()
+        output, _ = await proc.communicate()
+        return output, None
+
+
+def _run_blocking(argv: list[str], env: dict[str, str]) -> tuple[bytes, int | None]:
+    """The same as _run_async, for the blocking driver."""
+    import subprocess
+
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                env=env)
+    except OSError as exc:
+        raise ValueError(f"Cannot run {argv[0]} ({exc.strerror or exc}).") from None
+    try:
+        output, _ = proc.communicate(timeout=RUN_TIMEOUT)
+        return output, proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
+        return output, None

@@ -7,14 +7,15 @@ closing message cannot drift apart between them.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtp_shell.shell.options import SessionOptions
 from smtp_shell.status import ExitStatus, log_error
-from smtp_shell.transcript.recorder import Recorder
+
+if TYPE_CHECKING:
+    from smtp_shell.transcript.recorder import Recorder
 
 
 def run_session(options: SessionOptions, *, batch: bool, console: Any = None, listeners: Sequence[Any] = (),
@@ -37,6 +38,8 @@ def run_session(options: SessionOptions, *, batch: bool, console: Any = None, li
 
             status = run_batch(options, console=console, listeners=listeners)
         else:
+            import asyncio
+
             from smtp_shell.shell.recording import show_in_toolbar
             from smtp_shell.shell.repl import repl_session
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import shutil
@@ -13,7 +12,7 @@ from smtp_shell.lessons.engine import LessonEngine
 from smtp_shell.lessons.loader import bundled_files, load_lesson
 from smtp_shell.lessons.run import lab_config
 from smtp_shell.render import make_console
-from smtp_shell.shell.batch import batch_session
+from smtp_shell.shell.batch import run_batch as shell_run_batch
 from smtp_shell.shell.options import SessionOptions
 
 LESSONS = [load_lesson(path) for path in bundled_files()]
@@ -45,7 +44,7 @@ def run_batch(lesson, lines: list[str], tmp_path, cert_dir, recorder=None, profi
                                  no_color=True, practice=True)
         listeners = [x for x in (recorder, engine) if x is not None]
         stdin = io.StringIO("".join(line + "\n" for line in lines))
-        asyncio.run(asyncio.wait_for(batch_session(options, stdin, console, listeners), 60))
+        shell_run_batch(options, stdin, console, listeners)  # the driver of $SMTP_SHELL_DRIVER (default: blocking)
     finally:
         os.chdir(here)
         server.stop()

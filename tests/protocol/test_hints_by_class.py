@@ -61,3 +61,34 @@ def test_a_5xx_no_rule_knows_still_gets_a_hint_with_the_usual_cause():
 def test_a_5xx_with_its_own_rule_gets_only_that_one():
     r = _mail_then(b"550 5.1.1 No such user\r\n")
     assert [h.rule for h in r.hints] == ["unknown-mailbox"]
+
+
+def test_no_hint_rule_speaks_about_a_2xx_or_3xx_reply():
+    """hints_after skips 2xx/3xx replies without asking the rules (a reply per command in a
+    1000-NOOP script); that is only right while no rule would speak about one. Every rule is
+    asked directly here, about successes and intermediate replies to every step of a session,
+    hostile texts included (an enhanced code of another class, 'TLS', 'not enabled', 'long')."""
+    from smtp_shell.protocol import rules
+    from smtp_shell.protocol.session import ReplyEvent
+
+    texts = [b"OK", b"5.7.1 TLS required not enabled too long", b"2.0.0 fine", b"Greylisted 5.3.4"]
+    steps = [("EHLO me", b"250"), ("STARTTLS", b"220"), ("AUTH LOGIN", b"334"), ("dXNlcg==", b"334"),
+             ("cGFzcw==", b"235"), ("MAIL FROM:<a@lab.test>", b"250"), ("RCPT TO:<b@lab.test>", b"251"),
+             ("DATA", b"354"), (".", b"250"), ("NOOP", b"250"), ("VRFY x", b"252"), ("HELP", b"214"),
+             ("RSET", b"250"), ("QUIT", b"221")]
+    checked = 0
+    for text in texts:
+        r = Run(greet=False)
+        events = list(r.core.receive_data(b"220 " + text + b"\r\n"))
+        for line, code in steps:
+            if r.core.state.name in ("DISCONNECTED", "CLOSED", "TLS_PENDING"):
+                break
+            r.core.send_line(line)
+            events += r.core.receive_data(code + b" " + text + b"\r\n")
+        for event in events:
+            if isinstance(event, ReplyEvent):
+                assert event.reply.klass in (2, 3)
+                for rule in rules.AFTER:
+                    assert rule(r.core.model, event) is None, (rule.__name__, event.verb, event.reply)
+                    checked += 1
+    assert checked > 100

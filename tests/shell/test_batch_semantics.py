@@ -259,29 +259,30 @@ def test_the_exit_status_table_is_documented():
 # ---- a long typed body goes out in large writes ------------------------------------------------------
 
 def test_a_long_typed_body_is_written_in_a_few_large_writes(aiosmtpd_server, tmp_path, monkeypatch):
-    import asyncio
     import io
 
     from smtp_shell.render import make_console
-    from smtp_shell.shell.batch import batch_session
+    from smtp_shell.shell.batch import run_batch
     from smtp_shell.shell.options import SessionOptions
-    from smtp_shell.transport import Connection
+    from smtp_shell.transport.aio import Connection
+    from smtp_shell.transport.blocking import BlockingConnection
 
     body = [f"line {i} of a long body typed into a script" for i in range(5000)]
     script = (ENVELOPE + "Subject: long\n\n" + "\n".join(body) + "\n.\nQUIT\n").encode()
     writes: list[int] = []
-    real_send = Connection.send
-
-    async def counting(self, data, timeout=None):
-        writes.append(len(data))
-        return await real_send(self, data, timeout)
-    monkeypatch.setattr(Connection, "send", counting)
+    for kind in (Connection, BlockingConnection):  # whichever driver runs (both do, in turn)
+        def counting(real):
+            async def send(self, data, timeout=None):
+                writes.append(len(data))
+                return await real(self, data, timeout)
+            return send
+        monkeypatch.setattr(kind, "send", counting(kind.send))
     read_fd, write_fd = os.pipe()
     feeder = threading.Thread(target=lambda: (os.write(write_fd, script), os.close(write_fd)), daemon=True)
     feeder.start()
     with open(read_fd, encoding="utf-8") as stdin:
         options = SessionOptions(host="127.0.0.1", port=aiosmtpd_server.port, timeout=10)
-        status = asyncio.run(batch_session(options, stdin, make_console(file=io.StringIO())))
+        status = run_batch(options, stdin, make_console(file=io.StringIO()))  # batch (both drivers)
     assert status == ExitStatus.OK
     assert aiosmtpd_server.messages == [("Subject: long\r\n\r\n" + "".join(f"{b}\r\n" for b in body)).encode()]
     big = [n for n in writes if n > 1000]
@@ -306,3 +307,18 @@ def test_a_message_sent_with_send_file_and_refused_stops_the_session_too(hostile
     result = batch(server, ENVELOPE + f":send {path}\nMAIL FROM:<again@lab.test>\n", tmp_path, timeout=5)
     assert result.returncode == ExitStatus.MESSAGE_REFUSED_5XX, result.stdout
     assert b"MAIL FROM:<again@lab.test>" not in server.lines and server.lines[-1] == b"QUIT"
+
+
+def test_a_close_right_after_354_is_not_called_a_refused_data(hostile, tmp_path):
+    """The 354 came (DATA was accepted) and then the connection closed: the skipped lines are
+    reported as not sent because of the close, never as "DATA was refused"."""
+    async def data(peer, line):
+        await peer.send("354 go ahead")
+        peer.close()
+        return False
+    for _ in range(3):  # when the close is read (with the 354 or after it) varies: the words must not
+        result = batch(hostile(smtp_with(DATA=data)), ENVELOPE + BODY + "NOOP\n", tmp_path, timeout=5)
+        assert_clean(result)
+        assert "DATA was refused" not in result.stdout, result.stdout
+        assert "The server closed the connection during DATA" in result.stdout, result.stdout
+        assert result.returncode == ExitStatus.CONNECTION_LOST, result.stdout
