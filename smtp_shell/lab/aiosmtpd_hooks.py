@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 import re
 import types
 from collections.abc import Awaitable, Callable
@@ -24,8 +25,8 @@ from typing import Any, ClassVar
 import aiosmtpd.smtp
 from aiosmtpd.smtp import MISSING, SMTP
 
-# Module globals of aiosmtpd.smtp the lab replaces (see _AuthMembers and _names).
-PRIVATE_GLOBALS = ("inspect", "dir")
+# Module globals of aiosmtpd.smtp the lab replaces (see _AuthMembers, _names and _quiet_log).
+PRIVATE_GLOBALS = ("inspect", "dir", "sanitized_log")
 # Methods of aiosmtpd.smtp.SMTP the lab overrides or calls.
 PRIVATE_METHODS = ("_handle_client", "_timeout_cb", "_reset_timeout", "_set_post_data_state", "_call_handler_hook",
                    "_getaddr")
@@ -213,5 +214,19 @@ def _names(obj: Any) -> list[str]:
     return sorted(names + own) if own else list(names)
 
 
+_stock_sanitized_log = aiosmtpd.smtp.sanitized_log
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def _quiet_log(func: Callable[..., None], msg: Any, *args: Any, **kwargs: Any) -> None:
+    """aiosmtpd's `sanitized_log` (used twice per command line) copies and masks its arguments
+    before the logger decides whether to log at all; here the logger decides first."""
+    logger, level = getattr(func, "__self__", None), _LEVELS.get(getattr(func, "__name__", ""))
+    if isinstance(logger, logging.Logger) and level is not None and not logger.isEnabledFor(level):
+        return
+    _stock_sanitized_log(func, msg, *args, **kwargs)
+
+
+aiosmtpd.smtp.sanitized_log = _quiet_log
 aiosmtpd.smtp.inspect = _AuthMembers()  # type: ignore[assignment]
 aiosmtpd.smtp.dir = _names  # type: ignore[attr-defined]

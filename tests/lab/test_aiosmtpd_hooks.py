@@ -175,3 +175,21 @@ def test_activity_moves_the_idle_timeout_and_it_still_fires(make_lab, wire):
         time.sleep(0.3)
     assert w.reply().startswith("421 4.4.2")
     assert w.closed()
+
+
+def test_command_lines_are_still_logged_and_masked_when_aiosmtpd_logging_is_on(caplog):
+    """aiosmtpd_hooks._quiet_log skips aiosmtpd's argument copying only when the logger would
+    drop the record: with mail.log at DEBUG the lines are logged, AUTH secrets still masked."""
+    import logging
+
+    import aiosmtpd.smtp
+
+    assert aiosmtpd.smtp.sanitized_log.__name__ == "_quiet_log"
+    assert inspect.getsource(SMTP._handle_client).count("sanitized_log(") == 2
+    with caplog.at_level(logging.DEBUG, logger="mail.log"):
+        aiosmtpd.smtp.sanitized_log(aiosmtpd.smtp.log.debug, "line: %r", b"AUTH PLAIN c2VjcmV0\r\n")
+    assert "AUTH PLAIN ********" in caplog.text and "c2VjcmV0" not in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="mail.log"):
+        aiosmtpd.smtp.sanitized_log(aiosmtpd.smtp.log.debug, "line: %r", b"NOOP\r\n")
+    assert caplog.text == ""
