@@ -95,9 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_transcript_parsers(sub)
     _add_lesson_parser(sub)
-    from smtp_shell.lab.checkclient import add_parser as add_check_client_parser
-
-    add_check_client_parser(sub)
+    _add_check_client_parser(sub)
 
     # The default command (no sub-command): the embedded lab server + the REPL.
     _add_session_options(parser)
@@ -119,6 +117,29 @@ def _add_classroom_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-per-address", type=int, default=None, metavar="N",
                    help="concurrent sessions from one client address before it gets 421 (default 50; "
                         "raise it for a class behind one NAT address or a load generator)")
+
+
+def _add_check_client_parser(sub) -> None:
+    """`check-client` (runs in smtp_shell.lab.checkclient, imported only for that command)."""
+    p = sub.add_parser("check-client", help="grade your own SMTP client: a lab server that prints a rubric",
+                       description="Start a lab server, wait for your own client program to send a message, "
+                                   "and print what it did right and wrong, with the exact bytes as evidence.")
+    p.add_argument("--listen", default="127.0.0.1:8025", metavar="HOST:PORT",
+                   help="address to listen on (default 127.0.0.1:8025; port 0 picks a free one)")
+    p.add_argument("--tls-port", type=int, default=None, metavar="PORT", help="also serve implicit TLS on this port")
+    p.add_argument("--mailbox", type=Path, default=None, metavar="DIR", help="where received mail is saved")
+    p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD", help="a lab account (repeatable)")
+    p.add_argument("--allow-plain-auth", action="store_true", help="allow AUTH before STARTTLS")
+    p.add_argument("--faults", type=Path, default=None, metavar="FILE", help="scripted faults (TOML)")
+    p.add_argument("--rubric", type=Path, default=None, metavar="FILE",
+                   help="the rubric: which items count and their weights (TOML; default: the course lab's)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for autograders)")
+    p.add_argument("--sessions", type=int, default=1, metavar="N", help="judge the next N sessions (default 1)")
+    p.add_argument("--wait", type=float, default=None, metavar="S",
+                   help="give up after S seconds without enough sessions (exit status 5)")
+    p.add_argument("--idle-timeout", type=float, default=30.0, metavar="S",
+                   help="close a session that stays silent this long (default 30)")
+    p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR=1)")
 
 
 def _add_lesson_parser(sub) -> None:

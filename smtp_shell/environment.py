@@ -32,6 +32,8 @@ def _isatty(stream: TextIO) -> bool:
 
 @dataclass
 class Environment:
+    """The streams and facts one command runs with (tests pass StringIOs)."""
+
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)

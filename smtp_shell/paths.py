@@ -13,16 +13,18 @@ one, never half of it.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
-
-import platformdirs
 
 
 def data_dir() -> Path:
     """The per-user data folder, created if missing."""
     override = os.environ.get("SMTP_SHELL_HOME")
-    base = Path(override) if override else Path(platformdirs.user_data_dir("smtp-shell", appauthor=False))
+    if override:
+        base = Path(override)
+    else:
+        import platformdirs  # only when no SMTP_SHELL_HOME names the folder
+
+        base = Path(platformdirs.user_data_dir("smtp-shell", appauthor=False))
     return private_dir(base)
 
 
@@ -71,6 +73,8 @@ def open_private(path: Path, mode: str = "a", *, exclusive: bool = False, **kwar
 def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write `data` to `path` through a temporary file in the same folder, synced, then renamed
     over it; `private` makes the file readable by its owner only (a key). Raises OSError."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)  # a folder made now is private
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -10,6 +10,11 @@ Server text is untrusted: it is always added to rich `Text` objects as plain str
 parsed as markup), and control characters, escape sequences, bidi overrides and bytes that
 were not UTF-8 are shown visibly (`\\x1b`, `\\u202e`, `\\xff`), never sent to the terminal.
 On a non-terminal or with NO_COLOR the output is plain text with the same prefixes.
+
+rich is imported on first use, not with this module: batch mode writing to a pipe draws with
+`PlainConsole` and plain strings, and never needs it (about a fifth of its start-up); a line
+rich would treat differently (a TAB, which it expands to tab stops) and everything else a
+console does (`:explain`, widths, tables) get a real rich console, made lazily.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-
-from rich.console import Console
-from rich.text import Text
+import sys
+from typing import TYPE_CHECKING
 
 from smtp_shell.address import escape, escape_pieces
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 # One palette for rich and prompt_toolkit: name -> (colour, attributes). The 16 ANSI colours
 # only, so every terminal theme maps them; `dark` is the default, `light` for white backgrounds
@@ -81,6 +89,8 @@ def rich_style(name: str) -> str:
 
 def make_console(no_color: bool = False, file=None, width: int | None = None, force_terminal: bool | None = None) -> Console:
     """The console everything prints to. Plain when not a terminal, with NO_COLOR, or asked."""
+    from rich.console import Console
+
     no_color = no_color or bool(os.environ.get("NO_COLOR"))
     # file=None lets rich look up sys.stdout at each print, so inside the REPL's patch_stdout a
     # reply that arrives while the student types is printed above the prompt, not over it.
@@ -89,8 +99,93 @@ def make_console(no_color: bool = False, file=None, width: int | None = None, fo
                    color_system=None if no_color else "auto")
 
 
+class PlainConsole:
+    """A stand-in for `make_console(no_color, file)` on a non-terminal that does not import rich.
+
+    The `Renderer` writes its lines to `file` directly (exactly the text rich would print there:
+    no colour, no wrapping); whatever else is asked of it (`print`, `width`, `capture`, a line
+    with a TAB) goes to the real rich console, made on first use with the same arguments, so
+    the output cannot differ. `file=None` means `sys.stdout` at each write, as rich does."""
+
+    is_terminal = False
+
+    def __init__(self, no_color: bool = False, file=None) -> None:
+        self._no_color_asked = no_color
+        self.no_color = no_color or bool(os.environ.get("NO_COLOR"))
+        self._file = file
+        self._quiet = False
+        self._rich: Console | None = None
+
+    def rich_console(self) -> Console:
+        """The real rich console behind this one (made now if needed)."""
+        if self._rich is None:
+            self._rich = make_console(self._no_color_asked, file=self._file)
+            self._rich.quiet = self._quiet
+        return self._rich
+
+    @property
+    def file(self):
+        file = self._file or sys.stdout
+        file = getattr(file, "rich_proxied_file", file)
+        return file if file is not None else self.rich_console().file  # no stdout at all: rich's null file
+
+    @property
+    def quiet(self) -> bool:
+        return self._quiet
+
+    @quiet.setter
+    def quiet(self, value: bool) -> None:
+        self._quiet = value
+        if self._rich is not None:
+            self._rich.quiet = value
+
+    @property
+    def record(self) -> bool:
+        return self._rich is not None and self._rich.record
+
+    @property
+    def _buffer_index(self) -> int:  # inside rich's capture(): the Renderer leaves the lines to rich
+        return 0 if self._rich is None else self._rich._buffer_index
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.rich_console(), name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name.startswith("_") or name in ("no_color", "quiet"):
+            object.__setattr__(self, name, value)
+        else:  # `console.width = 100` and the like: a setting of the rich console
+            setattr(self.rich_console(), name, value)
+
+
+def plain_console(no_color: bool = False, file=None) -> PlainConsole:
+    """A console for plain output to a non-terminal, without importing rich (see PlainConsole)."""
+    return PlainConsole(no_color, file)
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError, OSError):  # closed, missing or not a real file
+        return False
+
+
+def batch_console(no_color: bool = False):
+    """Batch mode's console: `plain_console` when stdout is a pipe or a file (and nothing asks
+    rich to treat it as a terminal: FORCE_COLOR, TTY_COMPATIBLE, a Jupyter kernel), else
+    `make_console`. Both print the same bytes there; the plain one never imports rich."""
+    environ = os.environ
+    if (sys.stdout is None or _stdout_is_terminal() or "FORCE_COLOR" in environ or "TTY_COMPATIBLE" in environ
+            or "IPython" in sys.modules):
+        return make_console(no_color)
+    return plain_console(no_color)
+
+
 def visible(text: str, base_style: str = "") -> Text:
     """`text` as rich Text, escaped by `address.escape`'s policy, with each escape highlighted."""
+    from rich.text import Text
+
     if text.isprintable():  # the common case: nothing to escape
         return Text(text, style=base_style)
     out = Text(style=base_style)
@@ -104,14 +199,15 @@ plain_visible = escape  # the same policy as plain text (kept as a name for exis
 
 
 class Renderer:
-    """Draws client lines, replies, notes and errors on a rich console."""
+    """Draws client lines, replies, notes and errors on a rich console (or a `PlainConsole`)."""
 
-    def __init__(self, console: Console, gloss: bool = False) -> None:
+    def __init__(self, console: Console | PlainConsole, gloss: bool = False) -> None:
         self.console = console
         self.gloss = gloss
         self.fancy = console.is_terminal and not console.no_color
-        # Not a terminal (a pipe, a file: batch mode): rich would print exactly text.plain, so
-        # write that directly, about ten times faster per line (a 1000-command script shows it).
+        # Not a terminal (a pipe, a file: batch mode): rich would print exactly the plain text,
+        # so each method writes that string directly, without building rich Text, about ten
+        # times faster per line. Lines rich would change (a TAB) still go through rich.
         self._plain = not console.is_terminal
         self.output_closed = False  # stdout was closed under us (`| head`): drawing goes nowhere now
         self.holding = False        # inside held(): flush once at the end, not per line
@@ -133,6 +229,17 @@ class Renderer:
                 file.flush()
         except OSError as exc:
             self._closed_under_us(exc)
+
+    def _plain_line(self, line: str) -> bool:
+        """Write `line` as it is, if rich would print exactly that (plain output, nothing that
+        rich treats specially: printable, no TAB). False: the caller draws it through rich."""
+        if self.output_closed:
+            return True
+        file = self._direct()
+        if file is None or not line.isprintable():
+            return False
+        self._write(file, line + "\n")
+        return True
 
     @contextlib.contextmanager
     def held(self):
@@ -186,11 +293,12 @@ class Renderer:
     def client(self, text: str, tls: bool = False, note: str | None = None) -> None:
         if self.output_closed:
             return
-        file = self._direct()
-        if file is not None and not note and text.isprintable():  # plain output, nothing to escape
-            self._write(file, (" ~> " if tls else " -> ") + text + "\n")
+        prefix = " ~> " if tls else " -> "
+        if self._plain and self._plain_line(prefix + escape(text) + (f"  ({note})" if note else "")):
             return
-        line = Text(" ~> " if tls else " -> ", style=rich_style("prefix"))
+        from rich.text import Text
+
+        line = Text(prefix, style=rich_style("prefix"))
         line.append_text(visible(text, rich_style("client.tls" if tls else "client")))
         if note:
             line.append(f"  ({note})", style=rich_style("gloss"))
@@ -198,18 +306,41 @@ class Renderer:
 
     # -- server side -----------------------------------------------------------------
     def reply(self, reply, tls: bool = False, challenge: str | None = None) -> None:
+        if self.output_closed:
+            return
         klass = reply.klass if 2 <= reply.klass <= 5 else 5
         error = klass in (4, 5)
         prefix = ("<~* " if error else "<~  ") if tls else ("<** " if error else "<-  ")
-        code_style = rich_style(f"reply.{klass}")
         enhanced = reply.enhanced
         wire = reply.wire_lines()
+        file = self._direct() if self._plain else None
+        if file is not None:
+            # plain output: exactly the text rich would print, without rich
+            lines = [f"{prefix}{w[:4]}{escape(text)}" for w, text in zip(wire, reply.lines)]
+            if challenge is not None and lines:
+                lines[-1] += f"  ({escape(challenge)})" if challenge else "  (empty challenge: send your response)"
+            if all(line.isprintable() for line in lines):
+                self._write(file, "".join(line + "\n" for line in lines))
+                wire = ()
+        if wire:
+            self._reply_rich(reply, prefix, klass, wire, challenge)
+        for note in getattr(reply, "notes", ()):
+            self.note(f"server: {note}")
+        if self.gloss:
+            from smtp_shell.protocol.catalogue import gloss
+
+            text = f"     {gloss(reply.code, enhanced)}"
+            if not (self._plain and self._plain_line(text)):
+                from rich.text import Text
+
+                self._emit(Text(text, style=rich_style("gloss")))
+
+    def _reply_rich(self, reply, prefix: str, klass: int, wire, challenge: str | None) -> None:
+        from rich.text import Text
+
+        code_style = rich_style(f"reply.{klass}")
+        enhanced = reply.enhanced
         n = len(wire)
-        file = None if self.output_closed else self._direct()
-        if file is not None and challenge is None and all(text.isprintable() for text in reply.lines):
-            # plain output, nothing to escape: exactly the text rich would print, without rich
-            self._write(file, "".join(f"{prefix}{w[:4]}{text}\n" for w, text in zip(wire, reply.lines)))
-            wire = ()
         for i, (wire_line, text) in enumerate(zip(wire, reply.lines)):
             line = Text(prefix, style=rich_style("prefix"))
             if self.fancy and n > 1:
@@ -228,43 +359,63 @@ class Renderer:
                 else:
                     line.append("  (empty challenge: send your response)", style=rich_style("gloss"))
             self._emit(line)
-        for note in getattr(reply, "notes", ()):
-            self.note(f"server: {note}")
-        if self.gloss:
-            from smtp_shell.protocol.catalogue import gloss
-
-            self._emit(Text(f"     {gloss(reply.code, enhanced)}", style=rich_style("gloss")))
 
     def wire(self, direction: str, text: str, notes: list[str], tls: bool = False) -> None:
         """One line as bytes (:wire on): `text` already has CR/LF and odd bytes drawn visibly."""
         mark = "≈" if tls else "="   # the shell's ~ for TLS, doubled: the bytes under the line
         arrow = mark + ">" if direction == ">" else "<" + mark
-        line = Text(f" {arrow} " if direction == ">" else f"{arrow}  ", style=rich_style("prefix"))
+        head = f" {arrow} " if direction == ">" else f"{arrow}  "
+        tail = ("   ← " + "; ".join(notes)) if notes else ""
+        if self._plain and self._plain_line(head + escape(text) + tail):
+            return
+        from rich.text import Text
+
+        line = Text(head, style=rich_style("prefix"))
         line.append_text(visible(text, rich_style("gloss")))
         if notes:
-            line.append("   ← " + "; ".join(notes), style=rich_style("note"))
+            line.append(tail, style=rich_style("note"))
         self._emit(line)
 
     # -- the tool's own voice ----------------------------------------------------------
     def _emit_wrapped(self, prefix: Text, body: Text) -> None:
         """The tool's own words: on a terminal, wrapped at its width at word boundaries, the
         continuation lines indented under the text; elsewhere one line, as before."""
-        width = self.console.width - prefix.cell_len
-        if self._direct() is not None or width < 20 or body.cell_len <= width:
+        if self._direct() is not None:
             self._emit(prefix + body)
             return
-        for i, part in enumerate(body.wrap(self.console, width)):
+        width = self.console.width - prefix.cell_len
+        if width < 20 or body.cell_len <= width:
+            self._emit(prefix + body)
+            return
+        from rich.text import Text
+
+        console = self.console.rich_console() if isinstance(self.console, PlainConsole) else self.console
+        for i, part in enumerate(body.wrap(console, width)):
             self._emit((prefix if i == 0 else Text(" " * prefix.cell_len)) + part)
 
     def note(self, text: str) -> None:
+        if self._plain and self._plain_line("=== " + escape(text)):
+            return
+        from rich.text import Text
+
         self._emit_wrapped(Text("=== ", style=rich_style("prefix")), visible(text, rich_style("note")))
 
     def warning(self, text: str) -> None:
+        if self._plain and self._plain_line("=== " + escape("warning: " + text)):
+            return
+        from rich.text import Text
+
         self._emit_wrapped(Text("=== ", style=rich_style("prefix")), visible("warning: " + text, rich_style("warning")))
 
     def error(self, text: str, hint: str | None = None) -> None:
-        self._emit_wrapped(Text("*** ", style=rich_style("error")), visible(text, rich_style("error")))
-        if hint:
+        from_rich = not (self._plain and self._plain_line("*** " + escape(text)))
+        if from_rich:
+            from rich.text import Text
+
+            self._emit_wrapped(Text("*** ", style=rich_style("error")), visible(text, rich_style("error")))
+        if hint and not (self._plain and self._plain_line("    " + plain_visible(hint))):
+            from rich.text import Text
+
             self._emit_wrapped(Text("    "), Text(plain_visible(hint), style=rich_style("note")))
 
     def raw_server(self, data: bytes, label: str) -> None:
@@ -272,6 +423,10 @@ class Renderer:
         from smtp_shell.protocol.replies import decode_server_text
 
         text = decode_server_text(data[:300]) + (" …" if len(data) > 300 else "")
+        if self._plain and self._plain_line("<!  " + escape(f"{label}: ") + escape(text)):
+            return
+        from rich.text import Text
+
         line = Text("<!  ", style=rich_style("error"))
         line.append_text(visible(f"{label}: ", rich_style("error")))  # a label can come from a file
         line.append_text(visible(text))
@@ -285,8 +440,10 @@ class Renderer:
         self.note(f"SHA-256 fingerprint {info.fingerprint_sha256}")
 
 
-def render_explanation(console: Console, entry) -> None:
+def render_explanation(console: Console | PlainConsole, entry) -> None:
     """`:explain` / `smtp-shell explain`: one catalogue entry."""
+    from rich.text import Text
+
     klass = int(entry.code[0]) if entry.code[:1].isdigit() else 5
     head = Text()
     head.append(entry.code, style=rich_style(f"reply.{klass}" if 2 <= klass <= 5 else "reply.5"))

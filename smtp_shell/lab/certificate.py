@@ -36,6 +36,8 @@ LIFETIME_DAYS = 397
 
 @dataclass(frozen=True)
 class CertPair:
+    """The lab's certificate and private key files (PEM)."""
+
     cert_path: Path
     key_path: Path
 

@@ -21,6 +21,8 @@ class FaultsError(ValueError):
 
 @dataclass
 class Faults:
+    """Scripted misbehaviour of the lab server (`--faults FILE`); all off by default."""
+
     reject_recipients: dict[str, str] = field(default_factory=dict)  # address -> exact reply
     greylist: bool = False                     # 451 4.7.1 on the first try, accept on retry
     max_recipients: int | None = None          # 452 4.5.3 after this many recipients

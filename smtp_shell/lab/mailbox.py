@@ -72,6 +72,8 @@ def split_trace(raw: bytes) -> tuple[bytes, bytes]:
 
 @dataclass(frozen=True)
 class StoredMessage:
+    """One message saved in the lab mailbox (an `.eml` file)."""
+
     path: Path
 
     @property

@@ -20,6 +20,8 @@ NAMES = ("lab", "postfix", "strict", "minimal")
 
 @dataclass(frozen=True)
 class Profile:
+    """How the lab answers: its own words, Postfix's, strict RFC 5321, or no ESMTP."""
+
     name: str = "lab"
     esmtp: bool = True        # False: EHLO is not understood (a server from before 1995)
     strict: bool = False      # refuse bare addresses and undeclared 8-bit bodies

@@ -50,6 +50,8 @@ class LabError(Exception):
 
 @dataclass
 class LabConfig:
+    """Everything a lab server is started with (the `smtp-shell lab` options)."""
+
     host: str = "127.0.0.1"
     port: int = 8025
     tls_port: int | None = None

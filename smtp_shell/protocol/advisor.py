@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import difflib
 import re
 from collections.abc import Callable
 from typing import NamedTuple
@@ -25,7 +24,6 @@ from typing import NamedTuple
 from smtp_shell.protocol import sasl
 from smtp_shell.protocol.capabilities import Capabilities
 from smtp_shell.protocol.commands import VERBS, Command, classify
-from smtp_shell.protocol.dates import check_date_header
 from smtp_shell.protocol.errors import LocalProtocolError
 from smtp_shell.protocol.model import HEADER, MessageSoFar, SessionModel
 from smtp_shell.protocol.rules import (
@@ -233,6 +231,8 @@ def mistyped_verb(core: SessionModel, line: Line) -> Advice | None:
     glued = next((v for v in VERBS if verb.startswith(v)), None)
     if glued:
         return Advice("mistyped-verb", f"{typed} is not an SMTP command; did you mean {glued} followed by a space?")
+    import difflib  # only for a verb that is not one: not at start-up
+
     close = difflib.get_close_matches(verb, VERBS, n=1, cutoff=0.6)
     if close:
         return Advice("mistyped-verb", f"{typed} is not an SMTP command; did you mean {close[0]}?")
@@ -480,6 +480,8 @@ def non_ascii_header(core: SessionModel, line: Line) -> Advice | None:
 def malformed_date(core: SessionModel, line: Line) -> Advice | None:
     m = _HEADER.match(line.text) if line.mode == "data" and line.data.in_headers else None
     if m and m.group(1).lower() == "date":
+        from smtp_shell.protocol.dates import check_date_header  # email.utils etc.: only for a Date header
+
         problem = check_date_header(line.text[m.end():])
         if problem:
             return Advice("bad-date", f"This Date header is malformed: {problem} (:date prints a correct one).")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import datetime
-from email.utils import format_datetime
 from typing import Any
 
 # pytz is imported where a zone is looked up: the shell imports this module for its Date
@@ -78,6 +77,8 @@ def rfc5322_date(moment: datetime, zone: str | None = None) -> str:
             "The moment must be timezone-aware (a naive datetime could be any time): "
             "attach a zone first, e.g. with datetime.now(pytz.utc)."
         )
+    from email.utils import format_datetime  # the email package: only to format a date, not to check one
+
     return format_datetime(moment.astimezone(_zone(zone)))
 
 

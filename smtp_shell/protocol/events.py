@@ -73,6 +73,8 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class ReplyEvent:
+    """A complete server reply, with the command it answers and the state change it made."""
+
     reply: Reply
     kind: ReplyKind
     verb: str | None           # the command it answers ("<dot>", "<auth>" pseudo-verbs included)
@@ -98,6 +100,8 @@ class PlaintextInjection:
 
 @dataclass(frozen=True)
 class CapabilitiesLearned:
+    """An EHLO reply's extensions, and what changed since the last EHLO."""
+
     capabilities: Capabilities
     changes: tuple[str, ...] = ()
 

@@ -8,9 +8,7 @@ event; adding a hint is adding one rule here and one test.
 
 from __future__ import annotations
 
-import difflib
-
-from smtp_shell.protocol import catalogue, sasl
+from smtp_shell.protocol import sasl
 from smtp_shell.protocol.capabilities import human_size
 from smtp_shell.protocol.commands import VERBS
 from smtp_shell.protocol.events import ReplyEvent
@@ -150,6 +148,8 @@ def hint_bad_sequence(core: SessionModel, event: ReplyEvent) -> Advice | None:
 def hint_unknown_command(core: SessionModel, event: ReplyEvent) -> Advice | None:
     verb = event.command.verb if event.command else ""
     if _code(event) in (500, 502) and verb and verb not in VERBS:
+        import difflib
+
         close = difflib.get_close_matches(verb, VERBS, n=1, cutoff=0.6)
         if close:
             return Advice("mistyped-verb", f"{verb} is not an SMTP command; did you mean {close[0]}?")
@@ -199,6 +199,8 @@ def permanent_fallback(event: ReplyEvent) -> Advice | None:
     the catalogue's most usual cause (called by `advisor.hints_after` when nothing else spoke)."""
     if event.reply.klass != 5:
         return None
+    from smtp_shell.protocol import catalogue  # the reply-code texts: loaded with the first 5xx
+
     entry = catalogue.lookup(str(_code(event)))
     if entry is None:
         return Advice("permanent", f"{_code(event)} is a permanent failure: sending the same again fails the same "

@@ -133,6 +133,8 @@ def _decoded(b64: str) -> str | None:
 
 @dataclass
 class SessionModel:
+    """Everything known about one SMTP session (docs/architecture.md lists the fields)."""
+
     state: State = State.DISCONNECTED
     tls: bool = False
     tls_facts: TLSFacts | None = None

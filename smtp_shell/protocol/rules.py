@@ -21,6 +21,8 @@ from smtp_shell.protocol.states import TRANSITIONS, State, expected
 
 @dataclass(frozen=True)
 class Advice:
+    """One piece of advice from a rule: its stable name and one sentence."""
+
     rule: str      # the rule's name, stable (lessons and tests refer to it)
     message: str   # one sentence: what looks wrong and what to do
 

@@ -28,7 +28,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from smtp_shell.protocol.states import State
-from smtp_shell.render import Renderer, make_console
+from smtp_shell.render import Renderer, batch_console
 from smtp_shell.shell import meta
 from smtp_shell.shell.context import ShellContext
 from smtp_shell.shell.driver import SessionDriver
@@ -47,7 +47,7 @@ def run_batch(options: SessionOptions, stdin=None, console=None, listeners=(), d
     from smtp_shell.shell.blocking import driver_name
 
     stdin = stdin or sys.stdin
-    console = console or make_console(options.no_color)
+    console = console or batch_console(options.no_color)
     if (driver or driver_name()) == "async":
         import asyncio
 

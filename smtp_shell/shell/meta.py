@@ -17,6 +17,8 @@ from smtp_shell.protocol.errors import LocalProtocolError
 
 @dataclass(frozen=True)
 class MetaCommand:
+    """One `:command`: its name, usage, one-line summary, example and handler."""
+
     name: str
     usage: str
     summary: str

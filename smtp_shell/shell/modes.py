@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class InputMode:
+    """One input mode of the shell: its prompt, when it applies and what Enter does."""
+
     name: str
     prompt: str
     when: str        # when the shell is in this mode

@@ -10,6 +10,8 @@ from smtp_shell.address import format_hostport
 
 @dataclass
 class SessionOptions:
+    """How to open one session: the server, TLS, timeouts, recording, batch behaviour."""
+
     host: str
     port: int
     implicit_tls: bool = False

@@ -201,30 +201,40 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
                             key_bindings=_key_bindings(shell))
     # data> and the shell's questions (pipe> among them) keep an in-memory history that never
     # holds a secret line; anything typed masked or in AUTH mode goes through a prompt with no
-    # history at all, so a password can never come back with the up arrow.
-    secret_session: PromptSession[str] = PromptSession(history=NoSecretsHistory(InMemoryHistory()),
-                                                       bottom_toolbar=_toolbar(shell), style=style,
-                                                       input=input, output=output)
-    masked_session: PromptSession[str] = PromptSession(history=DummyHistory(), bottom_toolbar=_toolbar(shell),
-                                                       style=style, input=input, output=output)
-    data_session: PromptSession[str] = PromptSession(history=NoSecretsHistory(InMemoryHistory()),
-                                                     bottom_toolbar=_toolbar(shell), style=style,
-                                                     input=input, output=output, key_bindings=_key_bindings(shell))
+    # history at all, so a password can never come back with the up arrow. Each is made on its
+    # first use: a prompt_toolkit session costs ~5 ms, and the first smtp> prompt waits for none of them.
     extra: list[str] = []
-    confirm_session: PromptSession[tuple[str, str]] = PromptSession(
-        bottom_toolbar=_toolbar(shell), style=style, input=input, output=output, key_bindings=_confirm_bindings(extra))
+    sessions: dict[str, PromptSession] = {}
+
+    def prompt_session(kind: str) -> PromptSession:
+        if kind not in sessions:
+            made: PromptSession
+            if kind == "secret":
+                made = PromptSession(history=NoSecretsHistory(InMemoryHistory()), bottom_toolbar=_toolbar(shell),
+                                     style=style, input=input, output=output)
+            elif kind == "masked":
+                made = PromptSession(history=DummyHistory(), bottom_toolbar=_toolbar(shell), style=style,
+                                     input=input, output=output)
+            elif kind == "data":
+                made = PromptSession(history=NoSecretsHistory(InMemoryHistory()), bottom_toolbar=_toolbar(shell),
+                                     style=style, input=input, output=output, key_bindings=_key_bindings(shell))
+            else:  # "confirm"
+                made = PromptSession(bottom_toolbar=_toolbar(shell), style=style, input=input, output=output,
+                                     key_bindings=_confirm_bindings(extra))
+            sessions[kind] = made
+        return sessions[kind]
 
     async def confirm(question: str) -> tuple[str, str]:
         extra.clear()
         try:
-            action, key = await confirm_session.prompt_async(question) or ("drop", "")
+            action, key = await prompt_session("confirm").prompt_async(question) or ("drop", "")
         except (KeyboardInterrupt, EOFError):
             return ("drop", "")
         return (action, key + "".join(extra)) if action == "edit" else (action, key)
 
     async def ask(question: str, masked: bool = False) -> str | None:
         try:
-            return await (masked_session if masked else secret_session).prompt_async(question, is_password=masked)
+            return await prompt_session("masked" if masked else "secret").prompt_async(question, is_password=masked)
         except (KeyboardInterrupt, EOFError):
             return None
 
@@ -243,11 +253,11 @@ async def repl_session(options: SessionOptions, *, input=None, output=None, cons
                 if mode == "command":
                     text = await session.prompt_async(prompt, default=retype)
                 elif mode in ("data", "bdat"):
-                    text = await data_session.prompt_async(prompt, default=retype)
+                    text = await prompt_session("data").prompt_async(prompt, default=retype)
                 elif mode in ("auth", "password"):
-                    text = await masked_session.prompt_async(prompt, is_password=masked, default=retype)
+                    text = await prompt_session("masked").prompt_async(prompt, is_password=masked, default=retype)
                 else:
-                    text = await secret_session.prompt_async(prompt, is_password=masked, default=retype)
+                    text = await prompt_session("secret").prompt_async(prompt, is_password=masked, default=retype)
             except KeyboardInterrupt:
                 if mode in ("data", "bdat"):
                     await _offer_abort(shell)

@@ -40,11 +40,12 @@ def run_session(options: SessionOptions, *, batch: bool, console: Any = None, li
         else:
             import asyncio
 
-            from smtp_shell.shell.recording import show_in_toolbar
             from smtp_shell.shell.repl import repl_session
 
             def ready(shell: Any) -> None:
                 if recorder is not None:
+                    from smtp_shell.shell.recording import show_in_toolbar  # the transcript modules: only when recording
+
                     show_in_toolbar(recorder)(shell)
                 if on_ready is not None:
                     on_ready(shell)
