@@ -8,6 +8,7 @@ a client is passed to rich as `Text` (never as markup) and with control characte
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def run_lab(args) -> int:
     if getattr(args, "max_per_address", None):
         config.max_per_address = max(1, args.max_per_address)
     try:
-        server = LabServer(config, on_event=_event_printer(out))
+        printer = _EventPrinter(out)
+        server = LabServer(config, on_event=printer)
         classroom.attach(server)
         server.start()
     except LabError as exc:
@@ -83,6 +85,7 @@ def run_lab(args) -> int:
     finally:
         classroom.stop()
         server.stop()
+        printer.flush()
     out.print(f"\nlab server stopped ({server.messages_saved} message file(s) saved this run); goodbye.")
     return ExitStatus.OK
 
@@ -242,14 +245,36 @@ def _grow(tree: Tree, part) -> None:
         _grow(tree.add(_part_label(child)), child)
 
 
-def _event_printer(out):
-    """What the lab server calls for each event (a message saved), from its own thread: a dim
-    line on a terminal; plain text written directly otherwise (rich per message would slow a
-    busy classroom server down)."""
-    if out.is_terminal:
-        return lambda text: out.print(Text(visible(text), style="dim"))
+class _EventPrinter:
+    """What the lab server calls for each event (a message saved), from its own thread. Events
+    are printed in bursts, at most FLUSH seconds after they happen (one write, or one rich print
+    on a terminal, for all the messages of a busy moment instead of one per message); `flush()`
+    prints what is waiting (the lab command calls it once the server has stopped)."""
 
-    def write(text: str) -> None:
-        out.file.write(visible(text) + "\n")
-        out.file.flush()
-    return write
+    FLUSH = 0.1
+
+    def __init__(self, out) -> None:
+        self.out = out
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> None:
+        with self._lock:
+            self._pending.append(visible(text))
+            first = len(self._pending) == 1
+        if first:
+            try:
+                asyncio.get_running_loop().call_later(self.FLUSH, self.flush)
+            except RuntimeError:  # not called from an event loop: print at once
+                self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            lines, self._pending = self._pending, []
+        if not lines:
+            return
+        if self.out.is_terminal:
+            self.out.print(Text("\n".join(lines), style="dim"))
+        else:  # plain text written directly (rich per message would slow a busy classroom server down)
+            self.out.file.write("".join(line + "\n" for line in lines))
+            self.out.file.flush()

@@ -10,6 +10,7 @@ Per-connection behaviour (logging, AUTH throttling, limits) lives in session.py.
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as _dt
 import email.utils
 import threading
@@ -47,6 +48,7 @@ class LabContext:
     on_event: Callable[[str], None] | None = None
     profile: Profile = field(default_factory=Profile)
     sessions: set = field(default_factory=set)
+    per_address: collections.Counter = field(default_factory=collections.Counter)  # open sessions per client address
     session_counter: int = 0
     messages_saved: int = 0
     greylist_seen: set = field(default_factory=set)
@@ -165,13 +167,23 @@ class LabHandler:
         return f"451 4.3.0 Lab server error ({error.__class__.__name__}), try again"
 
 
+_dates: list = [None, ""]  # (the second, its RFC 5322 date): formatted once a second
+
+
+def _date() -> str:
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+    if now != _dates[0]:
+        _dates[0], _dates[1] = now, email.utils.format_datetime(now)
+    return _dates[1]
+
+
 def _trace_headers(server, session, envelope) -> Callable[[str], bytes]:
     """Return-Path, Delivered-To, Received, X-Lab-Authenticated-User and X-Lab-TLS, one line each."""
     peer_ip = str(session.peer[0]) if session.peer else "unknown"
     tls = server.uses_tls
     user = session.auth_data if session.authenticated and isinstance(session.auth_data, str) else None
     protocol = ("ESMTP" + ("S" if tls else "") + ("A" if user else "")) if session.extended_smtp else "SMTP"
-    date = email.utils.format_datetime(_dt.datetime.now(_dt.UTC))
+    date = _date()
     helo = _clean(session.host_name or "unknown")
 
     def trace(recipient: str) -> bytes:

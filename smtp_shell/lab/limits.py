@@ -10,7 +10,8 @@ able to exhaust memory, disk, connection slots or the accounts of the others
 - `AuthThrottle`: failed logins counted across connections, per client address and per account,
   in a sliding window: guesses are slowed down, then refused outright for a while (the correct
   password included), so spreading guesses over many connections gains nothing.
-- `too_many_from`: connections per client address, so one machine cannot take every slot.
+- `MAX_PER_ADDRESS`: connections per client address (counted in `LabContext.per_address`), so one
+  machine cannot take every slot.
 
 The aiosmtpd internals the DATA reader needs are reached through `aiosmtpd_hooks.HookedSMTP`.
 """
@@ -74,48 +75,106 @@ class AuthThrottle:
                     times.append(now)
 
 
-def too_many_from(sessions, peer, limit: int = MAX_PER_ADDRESS) -> bool:
-    """Are there already `limit` connections from `peer`'s address?"""
-    if not peer:
-        return False
-    host = peer[0]
-    return sum(1 for s in sessions if s.session is not None and s.session.peer and s.session.peer[0] == host) >= limit
+END_OF_DATA = b".\r\n"  # what the reader reads up to: a lone dot ends the message when a CR LF precedes it
+
+
+class DataScanner:
+    """The message after 354, fed in blocks as read, with the limits checked on each block.
+
+    Pure (no I/O): `feed(block)` takes the next block and says whether it ended the message.
+    A block is what the reader returns when asked to read up to `END_OF_DATA`: everything up to
+    and including its first `.` CR LF, or, when that is further than the reader holds, a piece
+    that contains none (asyncio's `readuntil` never splits the separator, so a lone dot is always
+    seen whole, at the end of a block). Only a `.` CR LF right after a CR LF (or at the very start)
+    ends the message; a line ending in a dot does not.
+
+    Checked on every block, without per-line work unless a block could hold an over-long line:
+    a line over `line_limit` octets (with its CR LF) -> "too long"; more than `size_limit` octets
+    of message -> "too much"; when both, the one whose limit an earlier octet crosses wins (the
+    size on a tie). Content is dot-unstuffed (RFC 5321 4.5.2: one leading dot of each line goes);
+    nothing is kept once a limit is crossed, but every octet is read to the lone dot.
+    """
+
+    def __init__(self, line_limit: int, size_limit: int | None) -> None:
+        self.line_limit = line_limit
+        self.size_limit = size_limit or 0
+        self.problem: str | None = None
+        self.size = 0
+        self._kept: list[bytes] = []
+        self._partial = 0       # octets of the line being read so far
+        self._tail = b"\r\n"    # the last two octets read: the DATA line's CR LF at first
+
+    def feed(self, block: bytes) -> bool:
+        """Take the next block; True when it ended with the lone dot (the message is complete)."""
+        done = False
+        if block.endswith(END_OF_DATA):
+            before = block[-5:-3] if len(block) >= 5 else (self._tail + block[:-3])[-2:]
+            done = before == b"\r\n"
+        text = block[:-3] if done else block
+        if text:
+            self._take(text)
+        self._tail = block[-2:] if len(block) >= 2 else (self._tail + block)[-2:]
+        return done
+
+    def content(self) -> bytes:
+        """The unstuffed message (empty when a limit was crossed)."""
+        return b"".join(self._kept) if self.problem is None else b""
+
+    def _take(self, text: bytes) -> None:
+        size = self.size + len(text)
+        crossed = self._lines(text)  # also moves _partial on
+        if self.problem is None:
+            over = self.size_limit and size > self.size_limit
+            if over or crossed is not None:
+                at_size = self.size_limit - self.size if over else None
+                self.problem = "too much" if at_size is not None and (crossed is None or at_size <= crossed) \
+                    else "too long"
+                self._kept.clear()
+            else:
+                self._kept.append(self._unstuff(text))
+        self.size = size
+
+    def _unstuff(self, text: bytes) -> bytes:
+        tail = self._tail
+        if tail == b"\r\n" and text.startswith(b"."):         # a line starting this block
+            text = text[1:]
+        elif tail.endswith(b"\r") and text.startswith(b"\n."):  # CR | LF . split between blocks
+            text = b"\n" + text[2:]
+        return text.replace(b"\r\n.", b"\r\n") if b"\r\n." in text else text
+
+    def _lines(self, text: bytes) -> int | None:
+        """Move the line count on over `text`; the index in `text` of the first octet that makes
+        a line longer than the limit (None: no line is over it)."""
+        limit, partial = self.line_limit, self._partial
+        start, crossed = 0, None
+        if partial and text.startswith(b"\n") and self._tail.endswith(b"\r"):  # a CR LF split between blocks
+            if partial + 1 > limit:
+                crossed = 0
+            partial, start = 0, 1
+        last = text.rfind(b"\r\n", start)
+        self._partial = len(text) - last - 2 if last >= 0 else partial + len(text) - start
+        if crossed is None and partial + len(text) - start > limit:  # a line in here may be over the limit
+            pos = start
+            while True:
+                end = text.find(b"\r\n", pos)
+                if partial + (end + 2 if end >= 0 else len(text)) - pos > limit:
+                    return pos + limit - partial
+                if end < 0:
+                    return None
+                partial, pos = 0, end + 2
+        return crossed
 
 
 async def read_data(server) -> tuple[str | None, bytes]:
-    """Read a message after 354 up to the lone dot, with bounded memory.
+    """Read a message after 354 up to the lone dot, with bounded memory, a block at a time.
 
     Returns (problem, content): problem is None, "too long" (a line over the server's
     `line_length_limit`) or "too much" (over `data_size_limit`); content is the dot-unstuffed
     message (empty unless problem is None). Every byte is read (so the session stays in step
-    with the client), but nothing past a limit is kept.
+    with the client), but nothing past a limit is kept (DataScanner).
     """
-    line_limit = server.line_length_limit
-    size_limit = server.data_size_limit
-    kept: list[bytes] = []
-    size = 0
-    problem: str | None = None
-    partial = 0  # octets of the line being read so far (a line arriving in pieces)
-    pieces: list[bytes] = []
+    scanner = DataScanner(server.line_length_limit, server.data_size_limit)
     while server.transport is not None:
-        chunk = await server.read_data_piece()
-        ended = chunk.endswith(b"\r\n")
-        if partial == 0 and chunk == b".\r\n":  # a lone dot at the start of a line
+        if scanner.feed(await server.read_data_block(END_OF_DATA)):
             break
-        partial += len(chunk)
-        size += len(chunk)
-        if problem is None and size_limit and size > size_limit:
-            problem = "too much"
-        if problem is None and partial > line_limit:
-            problem = "too long"
-        if problem is None:
-            pieces.append(chunk)
-        if ended:
-            if problem is None:
-                line = b"".join(pieces)
-                kept.append(line[1:] if line.startswith(b".") else line)
-            pieces, partial = [], 0
-        if problem is not None:
-            kept.clear()
-            pieces.clear()
-    return problem, b"".join(kept) if problem is None else b""
+    return scanner.problem, scanner.content()

@@ -25,7 +25,7 @@ import secrets
 from aiosmtpd.smtp import SMTP
 
 from smtp_shell.lab.aiosmtpd_hooks import HookedSMTP, UnboundCommand
-from smtp_shell.lab.limits import read_data, too_many_from
+from smtp_shell.lab.limits import read_data
 from smtp_shell.lab.sessionlog import SessionLog
 
 _REPLY = re.compile(r"^(\d{3})([ -])(.*)$", re.DOTALL)
@@ -36,13 +36,41 @@ _ENHANCED = {"221": "2.0.0", "250": "2.0.0", "252": "2.0.0", "421": "4.3.0", "45
              "550": "5.0.0", "552": "5.3.4", "553": "5.1.3", "554": "5.0.0", "555": "5.5.4"}
 
 
+_enhanced_cache: dict[str, str] = {}
+
+
 def add_enhanced_code(status: str) -> str:
     """`503 Error: need MAIL command` -> `503 5.5.1 Error: need MAIL command` (RFC 2034)."""
+    done = _enhanced_cache.get(status)
+    if done is None:
+        done = _add_enhanced_code(status)
+        if len(_enhanced_cache) >= 512:  # replies with an ID or an address in them come and go
+            _enhanced_cache.clear()
+        _enhanced_cache[status] = done
+    return done
+
+
+def _add_enhanced_code(status: str) -> str:
     match = _REPLY.match(status)
     if not match or _HAS_ENHANCED.match(match.group(3)) or match.group(1) not in _ENHANCED:
         return status
     code, sep, text = match.groups()
     return f"{code}{sep}{_ENHANCED[code]} {text}".rstrip()
+
+
+_random_parts: list[str] = []
+
+
+def _random_part() -> str:
+    """32 random bits in hex for a session id (drawn from the system 256 at a time)."""
+    try:
+        return _random_parts.pop()
+    except IndexError:  # (two lab servers in one process may both get here: each keeps its own)
+        block = secrets.token_hex(4 * 256)
+        parts = [block[i:i + 8] for i in range(0, len(block), 8)]
+        mine = parts.pop()
+        _random_parts.extend(parts)
+        return mine
 
 
 def _wrap(verb: str, method: UnboundCommand) -> UnboundCommand:
@@ -85,6 +113,7 @@ class LabSMTP(HookedSMTP):
         self._counted = False
         self._over_limit = False
         self._too_many_here = False
+        self._address: str | None = None  # the client's address, counted in lab.per_address
         self._no_enhance = False
         self._connections = 0      # 1 for the TCP connection, 2 once STARTTLS gave a TLS one
         self.wrap_commands(_wrap)
@@ -108,7 +137,7 @@ class LabSMTP(HookedSMTP):
             with lab.lock:
                 lab.session_counter += 1
                 number = lab.session_counter
-            self.session_id = f"s{number:06d}-{secrets.token_hex(4)}"
+            self.session_id = f"s{number:06d}-{_random_part()}"
             self.__ident__ = f"{self.__ident__} [lab session {self.session_id}]"
             self.log = SessionLog(lab.mailbox.log_dir, number, self.session.peer, session_id=self.session_id)
             self.log.note("implicit TLS connection" if self.implicit_tls else "plain connection")
@@ -117,8 +146,12 @@ class LabSMTP(HookedSMTP):
                 if self.implicit_tls:
                     lab.observe(self, "tls", "implicit")
             self._over_limit = len(lab.sessions) >= lab.max_sessions
-            self._too_many_here = too_many_from(lab.sessions, self.session.peer, lab.max_per_address)
+            peer = self.session.peer
+            self._address = peer[0] if peer else None
+            self._too_many_here = self._address is not None and lab.per_address[self._address] >= lab.max_per_address
             lab.sessions.add(self)
+            if self._address is not None:
+                lab.per_address[self._address] += 1
             self._counted = True
         elif self.log is not None:
             ssl_object = transport.get_extra_info("ssl_object")
@@ -131,6 +164,12 @@ class LabSMTP(HookedSMTP):
         if self._counted:
             self._counted = False
             self.lab.sessions.discard(self)
+            if self._address is not None:
+                left = self.lab.per_address[self._address] - 1
+                if left > 0:
+                    self.lab.per_address[self._address] = left
+                else:
+                    del self.lab.per_address[self._address]
             if self.log is not None:
                 self.log.close()
             if self.lab.observers:

@@ -5,18 +5,20 @@ line (`C:` / `S:`), plus notes such as the start of TLS. AUTH secrets never reac
 an AUTH command's initial response and every client line that answers a `334` challenge are
 written as `***`. Message text after DATA is logged up to a limit (the mailbox has the rest).
 The file is created on the first client line, so a connection that never said anything
-(a port scan, a health check) leaves no log. Inside the lab's event loop it is created by one
-helper thread (creating a file waits on the file system's journal, which the mailbox writer
-keeps busy): lines wait in memory until it is open, and a session that ends first has its
-file finished by that thread.
+(a port scan, a health check) leaves no log. Inside the lab's event loop every file operation
+(create, write, close) is done by one writer thread, in order: the loop only joins the lines
+and hands them over, at most every FLUSH_DELAY seconds and at the end of the session (creating
+a file waits on the file system, which the mailbox writer keeps busy). `drain()` waits until
+everything handed over is in the files (the lab server calls it when it stops). Outside an
+event loop (tests, tools) the file is written at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import datetime as _dt
+import queue
 import re
+import threading
 import time
 from pathlib import Path
 from typing import TextIO
@@ -29,18 +31,21 @@ MAX_DATA_LINES = 100
 MAX_LINE = 2000
 FLUSH_DELAY = 0.2  # seconds: lines reach the file this soon (one flush for many lines under load)
 
-_OPENER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-log-open")
-
 _second: list = [None, ""]  # (the last whole second formatted, its text): strftime once a second
+_milli: list = [None, ""]   # (the last millisecond, its stamp): lines of one millisecond share it
 
 
 def _now() -> str:
     now = time.time()
+    milli = int(now * 1000)
+    if milli == _milli[0]:
+        return _milli[1]
     whole = int(now)
     if whole != _second[0]:
         _second[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
         _second[0] = whole
-    return f"{_second[1]}.{min(int((now - whole) * 1000), 999):03d}Z"
+    _milli[0], _milli[1] = milli, f"{_second[1]}.{min(int((now - whole) * 1000), 999):03d}Z"
+    return _milli[1]
 
 
 def byte_marks(raw: bytes, data: bool = False) -> list[str]:
@@ -70,8 +75,9 @@ class SessionLog:
         self.session_no = session_no
         self.peer = peer
         self.path: Path | None = None
-        self._fh: TextIO | None = None
-        self._pending: list[str] = []
+        self._fh: TextIO | None = None   # touched only by whoever writes the file (the writer thread in a loop)
+        self._pending: list[str] = []    # lines before the first client line (the file does not exist yet)
+        self._chunks: list[str] = []     # lines not yet handed to the file
         self._buffer = b""
         self._skipping = False
         self._secret_lines = 0
@@ -79,8 +85,8 @@ class SessionLog:
         self._data_lines = 0
         self._flush_pending = False
         self._stamp: str | None = None  # one timestamp for all the lines of one received block
-        self._opening: concurrent.futures.Future | None = None  # the file, being opened off the loop
-        self._early: list[str] = []  # text written while it is being opened
+        self._started = False           # the file was asked for (the client said something)
+        self._threaded = False          # its file operations go to the writer thread
         self._closed = False
         self.failed = False
 
@@ -205,55 +211,48 @@ class SessionLog:
         if self.failed:
             return
         line = f"{self._stamp or _now()} {who} {visible(text[:MAX_LINE])}\n"
-        if self._fh is None and self._opening is None and who != "C:":
+        if not self._started and who != "C:":
             self._pending.append(line)  # kept until the client says something
             return
         self._write_text(line)
 
     def _write_text(self, text: str) -> None:
-        """Client text (and what follows it) into the file, opened on the first client line."""
+        """Client text (and what follows it) for the file, which the first client line creates."""
         if self.failed or self._closed:
             return
-        if self._fh is None and self._opening is None:
-            self._open()
-        if self._fh is None:
-            if self._opening is not None:
-                self._early.append(text)
-                self._adopt()
-                self._schedule_flush()  # adopts the file once it is open, and flushes it
-            return
-        try:
-            self._fh.write(text)
-        except OSError:
-            self.failed = True
-            return
+        if not self._started:
+            self._start()
+        self._chunks.append(text)
         self._schedule_flush()
 
-    def _adopt(self) -> None:
-        """Take the file the helper thread opened (if it is open yet) and write what waited."""
-        opening = self._opening
-        if opening is None or not opening.done():
-            return
-        self._opening = None
-        fh = opening.result()
-        if fh is None:
-            self.failed = True
-            return
-        self._fh = fh
-        early, self._early = "".join(self._early), []
+    def _start(self) -> None:
+        host = str(self.peer[0]) if self.peer else "unknown"
+        port = str(self.peer[1]) if self.peer and len(self.peer) > 1 else "0"
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        safe_host = re.sub(r"[^0-9A-Za-z.]", "-", host)
+        self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
+        ident = f" id {self.session_id}" if self.session_id else ""
+        self._chunks = [f"# smtp-shell lab session {self.session_no} from {format_hostport(host, int(port))}{ident}\n",
+                        *self._pending]
+        self._pending = []
+        self._started = True
         try:
-            fh.write(early)
-        except OSError:
-            self.failed = True
+            asyncio.get_running_loop()
+            self._threaded = True
+        except RuntimeError:  # no event loop: the file is written here and now
+            self._threaded = False
 
     def _schedule_flush(self) -> None:
-        """Flush within FLUSH_DELAY seconds (at once outside an event loop): one flush per
-        burst of lines instead of one system call per line, still live for `tail -f`."""
+        """Hand the lines over within FLUSH_DELAY seconds (at once outside an event loop): one
+        write per burst of lines instead of one per line, still live for `tail -f`."""
         if self._flush_pending:
+            return
+        if not self._threaded:
+            self._flush()
             return
         try:
             loop = asyncio.get_running_loop()
-        except RuntimeError:
+        except RuntimeError:  # called from outside the loop: hand it over now
             self._flush()
             return
         self._flush_pending = True
@@ -261,73 +260,119 @@ class SessionLog:
 
     def _flush(self) -> None:
         self._flush_pending = False
-        if self._closed:
+        if self._closed or not self._chunks:
             return
-        if self._opening is not None:
-            self._adopt()
-            if self._opening is not None:  # still opening: look again soon
-                self._schedule_flush()
-                return
-        if self._fh is not None:
-            try:
-                self._fh.flush()
-            except (OSError, ValueError):
-                self.failed = True
-
-    def _open(self) -> None:
-        host = str(self.peer[0]) if self.peer else "unknown"
-        port = str(self.peer[1]) if self.peer and len(self.peer) > 1 else "0"
-        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        safe_host = re.sub(r"[^0-9A-Za-z.]", "-", host)
-        self.path = self.directory / f"{stamp}-s{self.session_no:06d}-{safe_host}-{port}.log"
-        ident = f" id {self.session_id}" if self.session_id else ""
-        head = [f"# smtp-shell lab session {self.session_no} from {format_hostport(host, int(port))}{ident}\n",
-                *self._pending]
-        self._pending = []
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # no event loop: open it here and now
-            self._fh = _create(self.path, self.directory, head)
-            self.failed = self._fh is None
-            return
-        self._opening = _OPENER.submit(_create, self.path, self.directory, head)
+        text, self._chunks = "".join(self._chunks), []
+        self._hand_over(text, close=False)
 
     def close(self) -> None:
-        if self._fh is None and self._opening is None:
+        if not self._started or self._closed:
             return
         self._write("--", "connection closed")
         self._closed = True
-        if self._opening is not None:  # not open yet: the helper thread finishes the file
-            early, self._early = "".join(self._early), []
-            self._opening.add_done_callback(lambda opening: _finish(opening, early))
-            self._opening = None
+        text, self._chunks = "".join(self._chunks), []
+        self._hand_over(text, close=True)
+
+    def _hand_over(self, text: str, close: bool) -> None:
+        if self._threaded:
+            _WRITER.put(self, text, close)
+        else:
+            self._file_write(text, close)
+
+    def _file_write(self, text: str, close: bool) -> None:
+        """Create the file if needed, append `text`, flush (or close). Never raises: a log that
+        cannot be written must never break the session."""
+        if self.failed:
             return
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-
-
-def _create(path: Path, directory: Path, head: list[str]) -> TextIO | None:
-    """The session log file, private, with its first lines written (None: it cannot be written,
-    which must never break the session)."""
-    try:
-        try:  # the folder was made private when the lab started (Mailbox.ensure_writable)
-            fh = open_private(path, "a", encoding="utf-8", newline="\n")
-        except FileNotFoundError:  # removed while the lab runs: make it again, private
-            private_dir(directory)  # logs hold what clients sent, message text included
-            fh = open_private(path, "a", encoding="utf-8", newline="\n")
-        fh.writelines(head)
-        return fh
-    except OSError:
-        return None
-
-
-def _finish(opening: concurrent.futures.Future, text: str) -> None:
-    """Write the rest of a session that ended before its file was open, and close it."""
-    fh = opening.result()
-    if fh is not None:
         try:
-            fh.write(text)
-            fh.close()
-        except OSError:
-            pass
+            if self._fh is None:
+                self._fh = _create(self.path, self.directory)
+            self._fh.write(text)
+            if close:
+                self._fh.close()
+                self._fh = None
+            else:
+                self._fh.flush()
+        except (OSError, ValueError):
+            self.failed = True
+            if self._fh is not None:
+                try:
+                    self._fh.close()
+                except OSError:
+                    pass
+                self._fh = None
+
+
+def _create(path: Path | None, directory: Path) -> TextIO:
+    """The session log file, private (raises OSError when it cannot be created)."""
+    if path is None:
+        raise OSError("no path")
+    try:  # the folder was made private when the lab started (Mailbox.ensure_writable)
+        return open_private(path, "a", encoding="utf-8", newline="\n")
+    except FileNotFoundError:  # removed while the lab runs: make it again, private
+        private_dir(directory)  # logs hold what clients sent, message text included
+        return open_private(path, "a", encoding="utf-8", newline="\n")
+
+
+class _Writer:
+    """The one thread that creates, writes and closes session log files, in the order handed over.
+    Inside an event loop, what is handed over waits HAND_OVER_DELAY seconds and goes to the
+    thread together (one wake-up of the thread for many sessions, not one each)."""
+
+    HAND_OVER_DELAY = 0.05
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[SessionLog, str, bool]] = []
+        self._scheduled = False
+
+    def put(self, log: SessionLog, text: str, close: bool) -> None:
+        with self._lock:
+            self._waiting.append((log, text, close))
+            if self._scheduled:
+                return
+            self._scheduled = True
+        try:
+            asyncio.get_running_loop().call_later(self.HAND_OVER_DELAY, self._hand_over)
+        except RuntimeError:  # not in a loop: at once
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        with self._lock:
+            waiting, self._waiting, self._scheduled = self._waiting, [], False
+        if not waiting:
+            return
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="smtp-shell-lab-logs", daemon=True)
+                    self._thread.start()
+        self._queue.put(waiting)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            for log, text, close in item:
+                log._file_write(text, close)
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until everything handed over so far is written (what waits is handed over now)."""
+        self._hand_over()
+        if self._thread is None:
+            return
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait(timeout)
+
+
+_WRITER = _Writer()
+
+
+def drain(timeout: float = 10.0) -> None:
+    """Wait until every session log line handed over so far is in its file."""
+    _WRITER.drain(timeout)

@@ -56,6 +56,39 @@ def test_lab_command_prints_where_and_stops_on_ctrl_c(tmp_path, lab_home):
     assert proc.returncode == 0, err
     assert "goodbye" in out and "Traceback" not in err
     assert len(list(mailbox.glob("b@lab.test/*.eml"))) == 1
+    # the event of the message (printed in bursts) is never lost, even when the lab stops at once
+    saved = re.search(r"message from <a@lab\.test> to <b@lab\.test> saved as \S+", out)
+    assert saved and saved.start() < out.index("goodbye"), out
+
+
+def test_lab_events_are_printed_in_bursts_in_order():
+    """Inside the server's loop, events wait a moment and go out together (one write); outside a
+    loop they go out at once; flush() prints whatever waits."""
+    import asyncio
+    import io
+
+    from rich.console import Console
+
+    from smtp_shell.lab.console import _EventPrinter
+
+    buffer = io.StringIO()
+    printer = _EventPrinter(Console(file=buffer, force_terminal=False))
+    writes = []
+    real_write = buffer.write
+    buffer.write = lambda text: writes.append(text) or real_write(text)  # type: ignore[method-assign]
+
+    async def burst() -> None:
+        for n in range(5):
+            printer(f"message {n} saved")
+        assert buffer.getvalue() == ""
+        await asyncio.sleep(printer.FLUSH * 3)
+
+    asyncio.run(burst())
+    assert buffer.getvalue() == "".join(f"message {n} saved\n" for n in range(5)) and len(writes) == 1
+    printer("outside \x1b[31m a loop")
+    assert buffer.getvalue().endswith("outside \\x1b[31m a loop\n")
+    printer.flush()
+    assert len(writes) == 2
 
 
 def test_lab_port_in_use_is_one_sentence(make_lab, lab_home):

@@ -149,3 +149,36 @@ def test_a_file_system_without_hard_links_still_gets_every_message(tmp_path, mon
     stored = [box.deliver("a@lab.test", f"Subject: {i}\r\n\r\n{i}\r\n".encode()) for i in range(3)]
     assert [m.read().split(b"\r\n")[0] for m in stored] == [b"Subject: 0", b"Subject: 1", b"Subject: 2"]
     assert len({m.id for m in stored}) == 3 and not list((tmp_path / "mb").rglob(".incoming-*"))
+
+
+def test_a_failed_sync_fails_only_its_message_when_a_batch_is_synced_at_once(tmp_path, monkeypatch):
+    """The files of a batch are synced by several threads at once (groupcommit._sync_files); a
+    disk error on one file must fail that message alone, after every other file is synced."""
+    box = Mailbox(tmp_path / "mb")
+    box.ensure_writable()
+    entered, release = threading.Event(), threading.Event()
+    real = os.fsync
+    poison = b"Subject: poison\r\n\r\n" + b"x" * 777 + b"\r\n"  # a size no other message has
+
+    def flaky(fd):
+        if not entered.is_set():
+            entered.set()
+            assert release.wait(10)
+        if os.fstat(fd).st_size == len(poison):
+            raise OSError(5, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", flaky)
+    try:
+        first = box.submit([("a@lab.test", b"Subject: first\r\n\r\n1\r\n")])
+        assert entered.wait(10)  # the next three wait together for one batch
+        good = [box.submit([("a@lab.test", f"Subject: {i}\r\n\r\n{i}\r\n".encode())]) for i in range(2)]
+        bad = box.submit([("a@lab.test", poison)])
+        release.set()
+        assert len(first.result(timeout=10)) == 1 and all(len(f.result(timeout=10)) == 1 for f in good)
+        with pytest.raises(OSError, match="Input/output"):
+            bad.result(timeout=10)
+    finally:
+        release.set()
+        box.close()
+    assert len(box.messages()) == 3 and not list((tmp_path / "mb").rglob(".incoming-*"))

@@ -294,3 +294,25 @@ def test_help_answers_like_stock_aiosmtpd(lab, wire, tmp_path):
         assert "MAIL" in ours.cmd("HELP").split() and ours.cmd("HELP MAIL").startswith("250 2.0.0 Syntax: MAIL FROM:")
     finally:
         stock.stop()
+
+
+def test_connections_per_address_are_freed_when_they_close(make_lab, wire):
+    """The per-address limit counts open connections (LabContext.per_address): a closed one
+    frees its slot, and one refused with 421 takes none."""
+    lab = make_lab(max_per_address=2)
+    first, second = wire(lab), wire(lab)
+    assert first.reply().startswith("220") and second.reply().startswith("220")
+    refused = wire(lab)
+    reply = refused.reply()
+    assert reply.startswith("421") and "from your address" in reply
+    assert refused.closed()
+    first.cmd("QUIT")
+    assert first.closed()
+
+    def greeted() -> str | None:
+        w = wire(lab)
+        reply = w.reply()
+        return reply if reply.startswith("220") else None
+
+    assert eventually(greeted, what="a slot freed by the closed connection")
+    assert wire(lab).reply().startswith("421")  # second + the new one: full again

@@ -50,3 +50,39 @@ def test_plain_message_in_one_block_is_logged_line_by_line(tmp_path, monkeypatch
     assert "T C: line 99\n" in text and "line 100" not in text
     assert "(50 more message lines not logged; the message itself is in the mailbox)" in text
     assert text.count("T C: .\n") == 1
+
+
+def test_the_writer_thread_writes_the_same_file_as_writing_at_once(tmp_path, monkeypatch):
+    """In the lab's event loop every file operation goes to one writer thread (created on the
+    first client line, written in bursts, closed at the end); the file must be the same as the
+    one written at once outside a loop, including lines that arrive after a burst was handed over."""
+    import asyncio
+
+    monkeypatch.setattr(sessionlog, "_now", lambda: "T")
+    monkeypatch.setattr(sessionlog, "FLUSH_DELAY", 0.01)
+    body = [b"line %d\r\n" % n for n in range(120)]
+
+    def session(log: sessionlog.SessionLog) -> list:
+        log.server_line("220 hello")
+        return [lambda: log.client_bytes(b"EHLO x\r\n"), lambda: log.server_line("250 ok"),
+                lambda: log.client_bytes(b"DATA\r\n"), lambda: log.server_line("354 go"),
+                *[lambda chunk=chunk: log.client_bytes(chunk) for chunk in body],
+                lambda: log.client_bytes(b".\r\n"), lambda: log.server_line("250 queued"), log.close]
+
+    at_once = sessionlog.SessionLog(tmp_path / "once", 1, ("127.0.0.1", 2525))
+    for step in session(at_once):
+        step()
+
+    async def in_loop() -> sessionlog.SessionLog:
+        log = sessionlog.SessionLog(tmp_path / "loop", 1, ("127.0.0.1", 2525))
+        for n, step in enumerate(session(log)):
+            step()
+            if n % 40 == 0:
+                await asyncio.sleep(0.02)  # let a burst go to the writer in the middle
+        return log
+
+    threaded = asyncio.run(in_loop())
+    sessionlog.drain()
+    assert threaded.path is not None and at_once.path is not None
+    assert threaded.path.read_text(encoding="utf-8") == at_once.path.read_text(encoding="utf-8")
+    assert "T C: line 99\n" in at_once.path.read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 from prompt_toolkit.input import create_pipe_input
@@ -61,7 +62,14 @@ def lab(tmp_path):
 
 
 def lab_logs(server) -> str:
-    return "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(server.log_dir.glob("*.log")))
+    """Every session log, once each is complete (the lab's log writer thread finishes a file
+    moments after its session ends), so a secret cannot hide in a line not yet written."""
+    deadline = time.monotonic() + 5
+    while True:
+        texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(server.log_dir.glob("*.log"))]
+        if (texts and all(t.endswith("-- connection closed\n") for t in texts)) or time.monotonic() > deadline:
+            return "".join(texts)
+        time.sleep(0.05)
 
 
 def every_output(tmp_path, transcript) -> list[str]:
@@ -274,7 +282,9 @@ def test_history_transcripts_session_logs_and_the_lab_key_are_private(lab, tmp_p
     path = tmp_path / "new-folder" / "t.jsonl"
     type_into_repl(options, [*TLS_LOGIN, ("NOOP\r", "250 "), (":quit\r", "221 ")], history=None,
                    recorder=Recorder(path, target=options.target))
-    logs = sorted(lab.log_dir.glob("*.log"))
+    deadline = time.monotonic() + 5  # the lab's log writer thread writes the file moments after the session
+    while not (logs := sorted(lab.log_dir.glob("*.log"))) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert logs
     files = [paths.history_file(), path, lab.cert_path.parent / "lab-key.pem", *logs]
     for f in files:
