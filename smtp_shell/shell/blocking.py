@@ -31,6 +31,10 @@ from smtp_shell.transport.blocking import BlockingConnection
 
 T = TypeVar("T")
 
+# A wait for the server is made of waits of at most this many seconds: on Windows a blocking
+# socket wait is not interrupted by Ctrl-C, so each slice gives the interpreter a moment to see it.
+WAIT_SLICE = 0.5
+
 
 def run_now(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine that never suspends (the blocking driver's) to its end, without a loop."""
@@ -109,11 +113,13 @@ class BlockingDriver(SessionDriver):
             if remaining is not None and remaining <= 0:
                 return False
             self.renderer.flush()  # about to wait for the server: everything shown so far goes out first
+            piece = WAIT_SLICE if remaining is None else min(remaining, WAIT_SLICE)
             try:
-                if not await self._read_once(conn, remaining):
+                if not await self._read_once(conn, piece):
                     return True
             except TimeoutError:
-                return False
+                if remaining is not None and remaining <= WAIT_SLICE:
+                    return False  # the whole timeout has passed; else wait on, one slice at a time
         return True
 
     async def _wait(self, future: Any, timeout: float | None) -> Any:
