@@ -461,8 +461,10 @@ class SessionDriver:
         self.note("TLS is on. The server has forgotten everything said before it: send EHLO again.")
 
     # -- writing -----------------------------------------------------------------------
-    def _can_send(self) -> bool:
-        """True if a line can go out now; otherwise say why, once."""
+    async def _can_send(self) -> bool:
+        """True if a line can go out now; otherwise say why, once. What has already arrived (a 421,
+        a close) is acted on first (`catch_up`), so the answer is about the connection as it is."""
+        await self.catch_up()
         if self.conn is None or self.conn.closed or self.core.state in (State.DISCONNECTED, State.CLOSED):
             self.fail("Not connected to a server, so nothing was sent.", "Use :reconnect, or :connect HOST:PORT.")
             return False
@@ -491,8 +493,7 @@ class SessionDriver:
 
     async def send(self, text: str) -> ReplyEvent | None:
         """Send one typed line; wait for its reply when the protocol says to. Never raises."""
-        await self.catch_up()
-        if not self._can_send():
+        if not await self._can_send():
             return None
         try:
             out = self.core.send_line(text)
@@ -530,8 +531,7 @@ class SessionDriver:
     async def send_group(self, texts: list[str]) -> list[ReplyEvent | None]:
         """Pipelining (RFC 2920): send several command lines in ONE write, then match the
         replies to them in order. Returns one reply event (or None) per line."""
-        await self.catch_up()
-        if not self._can_send():
+        if not await self._can_send():
             return []
         waiters: list[_Waiter] = []
         chunks: list[bytes] = []
@@ -565,8 +565,7 @@ class SessionDriver:
     async def send_body(self, texts: list[str]) -> int:
         """Several DATA lines (no final dot) shown one by one but written in ONE write: a long
         typed body costs one system call per block, not per line. Returns how many went out."""
-        await self.catch_up()
-        if not self._can_send():
+        if not await self._can_send():
             return 0
         chunks = []
         with self.renderer.held():
@@ -584,8 +583,7 @@ class SessionDriver:
 
     async def send_chunk(self, data: bytes) -> ReplyEvent | None:
         """Octets of the BDAT chunk owed, raw; once the chunk is complete, wait for BDAT's reply."""
-        await self.catch_up()
-        if not self._can_send():
+        if not await self._can_send():
             return None
         try:
             out = self.core.send_chunk(data)
@@ -604,7 +602,7 @@ class SessionDriver:
 
     async def send_raw_chunk(self, data: bytes) -> bool:
         """A whole BDAT chunk from a file, raw and not drawn line by line (it may be large)."""
-        if not self._can_send():
+        if not await self._can_send():
             return False
         try:
             out = self.core.send_chunk(data)

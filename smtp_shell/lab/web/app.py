@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from smtp_shell.lab.tracker import SessionTracker
 from smtp_shell.lab.web import pages
 from smtp_shell.lab.web.board import Board
 from smtp_shell.lab.web.hub import Hub, session_view
+
+log = logging.getLogger("smtp_shell.lab")
 
 STATIC = Path(__file__).parent / "static"
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -217,8 +220,8 @@ class WebView:
         if self._runner is not None and self.server.loop is not None and self.server.loop.is_running():
             try:
                 asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.server.loop).result(timeout=10)
-            except Exception:
-                pass
+            except Exception:  # the lab is stopping anyway; say why the web view did not close cleanly
+                log.exception("the lab's web view did not shut down cleanly")
         self._runner = None
 
 
